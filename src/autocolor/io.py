@@ -1,0 +1,164 @@
+"""Image loading and saving: any mode Pillow reads -> RGB uint8 (+ alpha kept aside), with clear errors.
+
+Every failure to read a file raises `ImageError`, whose message names the file and the reason, so batch
+front ends can print one line per bad file and go on.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 100_000_000
+IMAGE_EXTENSIONS = (
+    ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm", ".tga", ".jp2",
+)  # fmt: skip
+SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".bmp": "BMP",
+                ".tif": "TIFF", ".tiff": "TIFF"}  # fmt: skip
+_ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
+
+
+class ImageError(ValueError):
+    """A file that cannot be used as an image; `str()` is 'PATH: reason'."""
+
+    def __init__(self, path: str | os.PathLike | None, reason: str):
+        self.path = str(path) if path is not None else "<image>"
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class LoadedImage:
+    """rgb: (H, W, 3) uint8 with EXIF orientation applied; alpha: (H, W) uint8 or None."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+    path: str | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_images(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[Path]:
+    """Image files under `root` (recursive, sorted); a single file is returned as is. Skips `exclude`'s tree."""
+    root = Path(root)
+    if root.is_file():
+        return [root]
+    skip = Path(exclude).resolve() if exclude is not None else None
+    found = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and is_image_path(p) and not p.name.startswith("."):
+            if skip is not None and p.resolve().is_relative_to(skip):
+                continue
+            found.append(p)
+    return found
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """16-bit and float grayscale modes -> 'L' by scaling their range, not by clipping."""
+    arr = np.asarray(im)
+    if im.mode.startswith("I;16") or (im.mode == "I" and arr.max(initial=0) > 255):
+        arr = np.clip(arr.astype(np.float64) / 257.0, 0, 255)
+    elif im.mode == "F":
+        scale = 255.0 if arr.max(initial=0) <= 1.0 else 1.0
+        arr = np.clip(arr.astype(np.float64) * scale, 0, 255)
+    return Image.fromarray(np.round(arr).astype(np.uint8), "L")
+
+
+def from_pil(im: Image.Image, path: str | os.PathLike | None = None) -> LoadedImage:
+    """A Pillow image of any mode -> LoadedImage (EXIF orientation applied)."""
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # a broken EXIF block must not lose the picture
+        pass
+    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+        im = _to_8bit(im)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    alpha = None
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        alpha = np.asarray(im.getchannel("A")).copy()
+        if alpha.min() == 255:
+            alpha = None
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    return LoadedImage(np.asarray(im).copy(), alpha, str(path) if path is not None else None)
+
+
+def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read any image Pillow understands into RGB uint8 plus optional alpha.
+
+    Raises ImageError (naming the file) for missing, empty, truncated, corrupt, non-image or too large files.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise ImageError(path, "empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > max_pixels:
+                    raise ImageError(
+                        path,
+                        f"too large: {w}x{h} = {w * h / 1e6:.0f} MP exceeds the limit of "
+                        f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)",
+                    )
+                im.load()
+                return from_pil(im, path)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(path, "not an image Pillow can read") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(path, f"too large: {e}") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        reason = str(e) or type(e).__name__
+        if "truncated" in reason:
+            reason = "truncated image file"
+        raise ImageError(path, f"corrupt image ({reason})") from None
+
+
+def save_image(
+    path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, quality: int = 95
+) -> Path:
+    """Write (H, W, 3) uint8 (+ alpha where the format keeps it) to `path`, format from its extension.
+
+    JPEG is written at `quality` without chroma subsampling. The file appears atomically (temp + rename).
+    """
+    path = Path(path)
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(
+            path, f"cannot write '{path.suffix}' files; use one of {', '.join(sorted(SAVE_FORMATS))}"
+        )
+    im = Image.fromarray(rgb, "RGB")
+    if alpha is not None and fmt in _ALPHA_FORMATS:
+        im.putalpha(Image.fromarray(alpha, "L"))
+    options = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
+    if fmt == "WEBP":
+        options = {"quality": quality}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            im.save(f, format=fmt, **options)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,43 @@
+"""Shared fixtures: small synthetic images written to tmp_path, and the real photos in ../shared when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SHARED_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "photos"
+
+
+def colourful(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
+    """A smooth, saturated (H, W, 3) uint8 image: gradients plus coloured blobs."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([x / w, y / h, 1 - x / w], axis=-1)
+    for _ in range(3):
+        cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(h / 6, h / 3)
+        mask = ((y - cy) ** 2 + (x - cx) ** 2) < r * r
+        img[mask] = rng.uniform(0, 1, size=3)
+    return (img * 255).round().astype(np.uint8)
+
+
+def real_photos(split: str = "train", n: int = 4) -> list[Path]:
+    files = sorted((SHARED_PHOTOS / split).glob("*.jpg"))
+    if not files:
+        pytest.skip(f"no real photos at {SHARED_PHOTOS / split}")
+    return files[:: max(1, len(files) // n)][:n]
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    """A nested folder of colour photos plus one corrupt file and one non-image."""
+    root = tmp_path / "photos"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    Image.fromarray(colourful(48, 64, 1)).save(root / "a.jpg", quality=95)
+    Image.fromarray(colourful(64, 40, 2)).save(root / "sub" / "b.png")
+    Image.fromarray(colourful(50, 50, 3)).save(root / "sub" / "deeper" / "c.jpg", quality=95)
+    (root / "sub" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    (root / "notes.txt").write_text("not an image")
+    return root
