@@ -26,6 +26,76 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _train_config(args: argparse.Namespace):
+    from .config import Config
+
+    overrides = list(args.set or [])
+    for flag in ("steps", "batch_size", "size", "checkpoint_every", "precision", "device"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides.append(f"train.{flag}={value!r}" if isinstance(value, str) else f"train.{flag}={value}")
+    return Config.load(args.config, overrides)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    status = train(_train_config(args), args.data, args.out, val=args.val, resume=args.resume)
+    return 0 if status == "done" else 130
+
+
+def _cmd_bench_train(args: argparse.Namespace) -> int:
+    import json
+
+    from .bench import bench_train
+
+    print(
+        json.dumps(
+            bench_train(
+                size=args.size,
+                batch_size=args.batch_size,
+                ngf=args.ngf,
+                precision=args.precision,
+                steps=args.steps,
+                warmup=args.warmup,
+                channels_last=not args.no_channels_last,
+                config=args.config,
+            )
+        )
+    )
+    return 0
+
+
+def _add_train(sub) -> None:
+    t = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
+    t.add_argument("--data", required=True, help="folder of colour photos or A|B pairs (recursed)")
+    t.add_argument("--val", help="folder of colour photos for validation")
+    t.add_argument("--out", required=True, help="run folder (config, checkpoints, samples, generator/)")
+    t.add_argument("--config", help="TOML recipe, e.g. configs/tiny.toml")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. --set train.lr=1e-4")
+    t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    t.add_argument("--steps", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--size", type=int, help="training crop side")
+    t.add_argument("--checkpoint-every", type=int)
+    t.add_argument("--precision", choices=("fp32", "bf16"))
+    t.add_argument("--device", choices=("cpu", "cuda"))
+    t.set_defaults(func=_cmd_train)
+
+    b = sub.add_parser("bench", help="measure speed: bench train")
+    bs = b.add_subparsers(dest="what", required=True)
+    bt = bs.add_parser("train", help="images/s and peak memory of full G+D training steps")
+    bt.add_argument("--size", type=int, default=256)
+    bt.add_argument("--batch-size", type=int, default=1)
+    bt.add_argument("--ngf", type=int, default=64)
+    bt.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    bt.add_argument("--steps", type=int, default=10)
+    bt.add_argument("--warmup", type=int, default=3)
+    bt.add_argument("--no-channels-last", action="store_true")
+    bt.add_argument("--config", help="TOML recipe for the architecture (default: pix2pix for --size)")
+    bt.set_defaults(func=_cmd_bench_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
@@ -52,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
         p.set_defaults(func=_cmd_prepare)
+    _add_train(sub)
     return parser
 
 

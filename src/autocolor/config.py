@@ -1,0 +1,150 @@
+"""Model and training configuration: dataclasses; TOML in, JSON/TOML out; `--set key=value` overrides.
+
+Precedence: dataclass defaults < TOML file < `--set section.key=value`. The resolved config is written into
+the run directory, and the generator's own config is saved beside its weights (config.json).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class GeneratorConfig:
+    """U-Net generator. Defaults are pix2pix's 256 px generator (8 downsamplings, 54.4M parameters)."""
+
+    ngf: int = 64
+    num_downs: int = 8
+    norm: str = "batch"  # batch | instance | group | none
+    dropout: float = 0.5  # on the three innermost decoder layers, as in the paper
+    upsample: str = "transpose"  # transpose (paper) | resize (nearest x2 + 3x3 conv: no checkerboard)
+    in_channels: int = 1  # L
+    out_channels: int = 2  # ab
+    # colorizing defaults saved with the weights
+    render_size: int = 256
+    chroma_gain: float = 1.0  # multiplies predicted ab at inference (1 = as trained)
+
+
+@dataclass
+class DiscriminatorConfig:
+    """PatchGAN conditioned on L. Defaults are the 70x70 PatchGAN (C64-C128-C256-C512)."""
+
+    ndf: int = 64
+    n_layers: int = 3
+    norm: str = "batch"  # batch | instance | group | none
+    spectral_norm: bool = False
+
+
+@dataclass
+class TrainConfig:
+    size: int = 256  # training crop side
+    batch_size: int = 1
+    steps: int = 10_000
+    decay_steps: int | None = None  # linear decay to 0 over the last decay_steps (default: half of steps)
+    lr: float = 2e-4
+    lr_d: float | None = None  # discriminator learning rate (default: lr)
+    beta1: float = 0.5
+    beta2: float = 0.999
+    gan_mode: str = "vanilla"  # vanilla | lsgan | hinge
+    gan_weight: float = 1.0  # weight of the generator's adversarial loss
+    lambda_l1: float = 100.0
+    recon_loss: str = "l1"  # l1 | smooth_l1
+    pretrain_steps: int = 0  # steps of regression loss alone before the adversary joins ("NoGAN")
+    ema_decay: float = 0.0  # 0 = off; exported generator uses the EMA weights when on
+    precision: str = "fp32"  # fp32 | bf16
+    channels_last: bool = True
+    scale_min: float = 1.0  # random rescale: short side = size * U(scale_min, scale_max)
+    scale_max: float = 1.25
+    flip: bool = True
+    data_format: str = "auto"  # auto | photos | pairs
+    cache_images: bool = False  # decode every photo once into memory (small data sets)
+    num_workers: int = 2
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    val_every: int = 500
+    val_limit: int = 64
+    log_every: int = 10
+    device: str = "cpu"
+
+
+@dataclass
+class Config:
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        cfg = cls()
+        for section, values in d.items():
+            for key, value in values.items():
+                cfg.set(f"{section}.{key}", value)
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+        """Defaults < TOML file at `path` < overrides ("section.key=value", value in TOML syntax or bare)."""
+        cfg = cls() if path is None else cls.from_dict(tomllib.loads(Path(path).read_text()))
+        for item in overrides or []:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise ValueError(f"--set expects key=value, got '{item}'")
+            cfg.set(key.strip(), parse_value(raw.strip()))
+        return cfg
+
+    def set(self, dotted: str, value: Any) -> None:
+        section, _, key = dotted.partition(".")
+        if section not in _SECTIONS or not key:
+            raise ValueError(f"unknown config key '{dotted}'; sections are {', '.join(_SECTIONS)}")
+        obj = getattr(self, section)
+        names = {f.name: f for f in fields(obj)}
+        if key not in names:
+            raise ValueError(
+                f"unknown config key '{dotted}'; valid keys: {', '.join(f'{section}.{n}' for n in names)}"
+            )
+        setattr(obj, key, _coerce(getattr(obj, key), value, dotted))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+_SECTIONS = ("generator", "discriminator", "train")
+
+
+def parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _coerce(current: Any, value: Any, name: str) -> Any:
+    if isinstance(current, bool) and not isinstance(value, bool):
+        raise ValueError(f"{name} expects true or false, got {value!r}")
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(current, int) and not isinstance(current, bool) and isinstance(value, float):
+        raise ValueError(f"{name} expects an integer, got {value!r}")
+    return value
+
+
+def generator_config_from_dict(d: dict[str, Any]) -> GeneratorConfig:
+    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"unknown generator config keys: {', '.join(sorted(unknown))}")
+    return GeneratorConfig(**d)

@@ -1,0 +1,219 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from autocolor.checkpoint import latest_checkpoint, load_pretrained
+from autocolor.cli import main
+from autocolor.config import Config
+from autocolor.train import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = str(ROOT / "configs" / "tiny.toml")
+
+
+def tiny(**overrides) -> Config:
+    return Config.load(TINY, [f"{k}={v}" for k, v in overrides.items()])
+
+
+def test_cli_train_writes_a_complete_run(photo_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(
+        [
+            "train",
+            "--data",
+            str(photo_dir),
+            "--val",
+            str(photo_dir),
+            "--config",
+            TINY,
+            "--out",
+            str(out),
+            "--steps",
+            "6",
+            "--set",
+            "train.val_every=3",
+            "--set",
+            "train.checkpoint_every=3",
+            "--batch-size",
+            "2",
+        ]
+    )
+    assert rc == 0
+    assert "broken.jpg" in capsys.readouterr().err
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["train"]["steps"] == 6 and cfg["train"]["batch_size"] == 2
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    vals = [r for r in records if r["kind"] == "val"]
+    assert [r["step"] for r in vals] == [3, 6] and all(r["psnr"] > 5 for r in vals)
+    assert sorted(p.name for p in (out / "samples").glob("*.png")) == [
+        "step_00000003.png",
+        "step_00000006.png",
+    ]
+    assert latest_checkpoint(out / "checkpoints").name == "step_00000006"
+    g = load_pretrained(out / "generator")
+    assert g(torch.zeros(1, 1, 64, 64)).shape == (1, 2, 64, 64)
+    assert load_pretrained(out / "best").config == g.config
+
+
+def test_unknown_config_key_is_a_clear_error(photo_dir, tmp_path, capsys):
+    rc = main(
+        [
+            "train",
+            "--data",
+            str(photo_dir),
+            "--config",
+            TINY,
+            "--out",
+            str(tmp_path / "r"),
+            "--set",
+            "train.lrr=1",
+        ]
+    )
+    assert rc == 2 and "train.lr" in capsys.readouterr().err
+
+
+def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+    out = {f"G.{k}": v.clone() for k, v in trainer.G.state_dict().items()}
+    out.update({f"D.{k}": v.clone() for k, v in trainer.D.state_dict().items()})
+    out.update({f"E.{k}": v.clone() for k, v in trainer.ema.module.state_dict().items()})
+    for i, group in enumerate(trainer.opt_g.state.values()):
+        out[f"adam.{i}"] = group["exp_avg_sq"].clone()
+    return out
+
+
+def test_resume_continues_exactly(photo_dir, tmp_path):
+    """A run stopped by SIGTERM at step 5 and resumed ends with the same weights as one that never stopped."""
+    cfg = dict(
+        **{
+            "train.steps": 10,
+            "train.pretrain_steps": 3,
+            "train.ema_decay": 0.9,
+            "train.batch_size": 2,
+            "train.checkpoint_every": 100,
+            "train.val_every": 0,
+        }
+    )
+    straight = Trainer(tiny(**cfg), photo_dir, tmp_path / "a", progress=False)
+    assert straight.fit() == "done"
+
+    stopped = Trainer(tiny(**cfg), photo_dir, tmp_path / "b", progress=False)
+    step = stopped.train_step
+
+    def step_then_sigterm(batch):
+        logs = step(batch)
+        if stopped.step == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return logs
+
+    stopped.train_step = step_then_sigterm
+    assert stopped.fit() == "interrupted" and stopped.step == 5
+    assert latest_checkpoint(tmp_path / "b" / "checkpoints").name == "step_00000005"
+
+    resumed = Trainer(tiny(**cfg), photo_dir, tmp_path / "b", resume=True, progress=False)
+    assert resumed.step == 5
+    assert resumed.fit() == "done"
+    a, b = _weights(straight), _weights(resumed)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert resumed.sched_g.get_last_lr() == straight.sched_g.get_last_lr()
+
+
+def test_sigkill_loses_at_most_the_steps_since_the_last_checkpoint(photo_dir, tmp_path):
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "autocolor",
+        "train",
+        "--data",
+        str(photo_dir),
+        "--config",
+        TINY,
+        "--out",
+        str(out),
+        "--steps",
+        "100000",
+        "--checkpoint-every",
+        "2",
+        "--batch-size",
+        "2",
+        "--set",
+        "train.val_every=0",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            ckpt = latest_checkpoint(out / "checkpoints")
+            if ckpt is not None and int(ckpt.name.split("_")[1]) >= 6:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    ckpt = latest_checkpoint(out / "checkpoints")
+    step = int(ckpt.name.split("_")[1])
+    assert step >= 6
+    Trainer(tiny(**{"train.batch_size": 2}), photo_dir, out, resume=True, progress=False)  # it loads
+    rc = main(
+        [
+            "train",
+            "--data",
+            str(photo_dir),
+            "--config",
+            TINY,
+            "--out",
+            str(out),
+            "--resume",
+            "--steps",
+            str(step + 2),
+            "--checkpoint-every",
+            "2",
+            "--batch-size",
+            "2",
+            "--set",
+            "train.val_every=0",
+        ]
+    )
+    assert rc == 0
+    assert latest_checkpoint(out / "checkpoints").name == f"step_{step + 2:08d}"
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_stay_in_sync(photo_dir, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(ROOT / "tests" / "ddp_worker.py"),
+        str(photo_dir),
+        str(out),
+        TINY,
+        "train.steps=4",
+        "train.pretrain_steps=1",
+        "train.batch_size=1",
+        "train.val_every=0",
+        "train.checkpoint_every=2",
+    ]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    r0, r1 = load_file(str(out / "rank0.safetensors")), load_file(str(out / "rank1.safetensors"))
+    assert r0.keys() == r1.keys()
+    for k in r0:
+        assert torch.equal(r0[k], r1[k]), k
+    assert latest_checkpoint(out / "checkpoints").name == "step_00000004"
+    assert not (out / "rank0.safetensors").samefile(out / "rank1.safetensors")
