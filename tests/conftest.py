@@ -41,3 +41,22 @@ def photo_dir(tmp_path: Path) -> Path:
     (root / "sub" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     (root / "notes.txt").write_text("not an image")
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A generator folder made by a real (tiny, few-step) training run on synthetic photos."""
+    from autocolor.config import Config
+    from autocolor.train import train
+
+    root = tmp_path_factory.mktemp("tiny")
+    data = root / "data"
+    data.mkdir()
+    for i in range(6):
+        Image.fromarray(colourful(72, 96, seed=i)).save(data / f"p{i}.png")
+    cfg = Config.load(
+        Path(__file__).resolve().parents[1] / "configs" / "tiny.toml",
+        ["train.steps=12", "train.val_every=0", "train.checkpoint_every=100", "train.batch_size=2"],
+    )
+    train(cfg, data, root / "run")
+    return root / "run" / "generator"

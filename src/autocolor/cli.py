@@ -66,6 +66,47 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_colorize(args: argparse.Namespace) -> int:
+    from .colorize import colorize_files
+    from .pipeline import Colorizer
+
+    colorizer = Colorizer.from_pretrained(
+        args.weights, device=args.device, precision=args.precision, max_pixels=args.max_pixels
+    )
+    report = colorize_files(
+        colorizer,
+        args.inputs,
+        args.output,
+        render_size=args.render_size,
+        side_by_side=args.side_by_side,
+        fmt=args.format,
+    )
+    print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _add_colorize(sub) -> None:
+    from .io import DEFAULT_MAX_PIXELS
+
+    c = sub.add_parser("colorize", help="colorize photos (files, folders or glob patterns)")
+    c.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files, folders (recursed) or glob patterns"
+    )
+    c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
+    c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
+    c.add_argument("--render-size", type=int, help="long side the network sees (default: the model's)")
+    c.add_argument(
+        "--side-by-side", action="store_true", help="also write NAME.side-by-side.EXT: gray | colour"
+    )
+    c.add_argument(
+        "--format", choices=("jpg", "png", "webp", "tiff"), help="output format (default: the input's)"
+    )
+    c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.set_defaults(func=_cmd_colorize)
+
+
 def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
     t.add_argument("--data", required=True, help="folder of colour photos or A|B pairs (recursed)")
@@ -122,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
         p.set_defaults(func=_cmd_prepare)
+    _add_colorize(sub)
     _add_train(sub)
     return parser
 

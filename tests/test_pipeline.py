@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+from conftest import colourful, real_photos
+from PIL import Image
+
+from autocolor import color
+from autocolor.io import ImageError
+from autocolor.pipeline import Colorizer, bundled_weights
+
+
+@pytest.fixture(scope="module")
+def colorizer(tiny_weights):
+    return Colorizer.from_pretrained(tiny_weights)
+
+
+def _L(rgb):
+    return color.lightness(np.asarray(rgb)[..., :3])
+
+
+def test_fast_paths_agree_with_kornia():
+    rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    lab = color.rgb_to_lab(color.uint8_to_tensor(rgb))[0]
+    assert np.abs(color.lightness(rgb) - lab[0].numpy()).max() < 0.05
+    fy = (lab[0].numpy() + 16) / 116
+    out = color.lab_to_rgb_uint8(fy, lambda rows: lab[1:, rows])
+    assert np.abs(out.astype(int) - rgb).max() <= 1
+    # out-of-gamut Lab: kept at the same lightness instead of clipped
+    wild = torch.stack([lab[0], torch.full_like(lab[0], 100.0), torch.full_like(lab[0], -100.0)])
+    out = color.lab_to_rgb_uint8(fy, lambda rows: wild[1:, rows])
+    assert np.abs(color.lightness(out) - lab[0].numpy()).max() < 0.6
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 300), (333, 251), (64, 64)])
+def test_output_has_input_size_and_lightness(colorizer, size):
+    w, h = size
+    rgb = np.asarray(Image.fromarray(colourful(80, 80)).resize((w, h)))
+    out = colorizer.colorize(rgb)
+    assert out.size == (w, h) and out.mode == "RGB"
+    assert np.abs(_L(out) - _L(rgb)).max() < 0.6  # lightness kept within uint8 rounding
+
+
+def test_real_photo_keeps_lightness_and_gets_colour(colorizer):
+    path = real_photos("val", 1)[0]
+    src = Image.open(path)
+    out = colorizer.colorize(path)
+    assert out.size == src.size
+    assert np.abs(_L(out) - _L(src.convert("RGB"))).max() < 0.6
+    gray_in = color.gray_uint8(np.asarray(src.convert("RGB")))
+    out_gray = colorizer.colorize(gray_in)
+    # a colour input is colorized as its gray version (up to the gray's uint8 rounding of L)
+    diff = np.abs(np.asarray(out_gray).astype(int) - np.asarray(out))
+    assert diff.mean() < 0.5 and diff.max() <= 8
+
+
+def test_alpha_is_kept(colorizer):
+    rgba = np.dstack([colourful(40, 60), np.tile(np.arange(60, dtype=np.uint8) * 4, (40, 1))])
+    out = colorizer.colorize(Image.fromarray(rgba, "RGBA"))
+    assert out.mode == "RGBA" and np.array_equal(np.asarray(out)[..., 3], rgba[..., 3])
+
+
+def test_exif_rotation_applied(colorizer, tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    p = tmp_path / "rot.jpg"
+    Image.fromarray(colourful(30, 50)).save(p, exif=exif)
+    assert colorizer.colorize(p).size == (30, 50)
+
+
+def test_batch_equals_single(colorizer):
+    images = [colourful(48, 64, s) for s in range(3)] + [colourful(64, 48, 9)]
+    batch = colorizer.colorize_batch(images, batch_size=2)
+    for im, out in zip(images, batch, strict=True):
+        assert np.abs(np.asarray(colorizer.colorize(im)).astype(int) - np.asarray(out)).max() <= 1
+
+
+def test_render_size_changes_the_network_input_not_the_output_size(colorizer):
+    rgb = colourful(90, 120)
+    a, b = colorizer.colorize(rgb, render_size=32), colorizer.colorize(rgb, render_size=96)
+    assert a.size == b.size == (120, 90) and not np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_bf16_close_to_fp32(tiny_weights):
+    rgb = colourful(64, 64)
+    a = np.asarray(Colorizer.from_pretrained(tiny_weights).colorize(rgb)).astype(int)
+    b = np.asarray(Colorizer.from_pretrained(tiny_weights, precision="bf16").colorize(rgb)).astype(int)
+    assert np.abs(a - b).mean() < 3
+
+
+def test_bad_inputs(colorizer, tmp_path):
+    p = tmp_path / "x.jpg"
+    p.write_text("nope")
+    with pytest.raises(ImageError, match="x.jpg"):
+        colorizer.colorize(p)
+    with pytest.raises(ValueError, match="uint8"):
+        colorizer.colorize(np.zeros((4, 4), np.float32))
+
+
+def test_missing_weights_are_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        Colorizer.from_pretrained(tmp_path)
+
+
+def test_bundled_weights_folder_is_inside_the_package():
+    assert bundled_weights().name == "weights" and bundled_weights().parent.name == "autocolor"
