@@ -107,6 +107,43 @@ def _add_colorize(sub) -> None:
     c.set_defaults(func=_cmd_colorize)
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, markdown_table
+
+    summary = evaluate(
+        args.data,
+        args.weights or [None],
+        out=args.out,
+        render_size=args.render_size,
+        limit=args.limit,
+        device=args.device,
+        precision=args.precision,
+    )
+    print(markdown_table(summary), end="")
+    if args.out:
+        print(f"tables and gallery in {args.out}/", file=sys.stderr)
+    return 1 if summary["skipped"] else 0
+
+
+def _add_evaluate(sub) -> None:
+    e = sub.add_parser(
+        "evaluate", help="measure PSNR, SSIM, CIEDE2000, colourfulness, AuC against the gray baseline"
+    )
+    e.add_argument("--data", required=True, help="folder of colour photos")
+    e.add_argument(
+        "--weights",
+        action="append",
+        metavar="[NAME=]DIR",
+        help="generator folder; repeat to compare models (default: the bundled model)",
+    )
+    e.add_argument("--render-size", type=int)
+    e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
+    e.add_argument("--limit", type=int, help="only the first N photos in name order")
+    e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    e.set_defaults(func=_cmd_evaluate)
+
+
 def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
     t.add_argument("--data", required=True, help="folder of colour photos or A|B pairs (recursed)")
@@ -164,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
         p.set_defaults(func=_cmd_prepare)
     _add_colorize(sub)
+    _add_evaluate(sub)
     _add_train(sub)
     return parser
 

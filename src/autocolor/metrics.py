@@ -20,3 +20,49 @@ def colorfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def ssim(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean SSIM over the RGB channels (scikit-image, data range 255)."""
+    from skimage.metrics import structural_similarity
+
+    win = min(7, *truth.shape[:2])
+    win -= 1 - win % 2  # odd
+    return float(structural_similarity(truth, pred, channel_axis=2, data_range=255, win_size=max(win, 1)))
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    from skimage.color import rgb2lab
+
+    return rgb2lab(rgb)
+
+
+def ciede2000(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean CIEDE2000 colour difference (scikit-image)."""
+    from skimage.color import deltaE_ciede2000
+
+    return float(deltaE_ciede2000(_lab(truth), _lab(pred)).mean())
+
+
+AUC_THRESHOLDS = np.arange(0, 151)
+
+
+def ab_auc(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Area under the curve of 'fraction of pixels whose ab error (L2 in ab) is within t', t = 0..150,
+    normalised to [0, 1] (Zhang et al. 2016). A perfect prediction scores 1."""
+    err = np.hypot(*(_lab(pred)[..., 1:] - _lab(truth)[..., 1:]).transpose(2, 0, 1)).ravel()
+    err.sort()
+    within = np.searchsorted(err, AUC_THRESHOLDS, side="right") / err.size
+    return float(within.mean())
+
+
+def all_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Every metric of one prediction against its truth (both (H, W, 3) uint8)."""
+    return {
+        "psnr": psnr(pred, truth),
+        "ssim": ssim(pred, truth),
+        "ciede2000": ciede2000(pred, truth),
+        "colorfulness": colorfulness(pred),
+        "colorfulness_truth": colorfulness(truth),
+        "auc": ab_auc(pred, truth),
+    }
