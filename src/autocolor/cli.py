@@ -144,6 +144,40 @@ def _add_evaluate(sub) -> None:
     e.set_defaults(func=_cmd_evaluate)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import ServerLimits, serve
+    except ImportError as e:
+        print(
+            f"error: the web server needs the [web] extra: pip install 'autocolor[web]' ({e})",
+            file=sys.stderr,
+        )
+        return 2
+    from .pipeline import Colorizer
+
+    colorizer = Colorizer.from_pretrained(args.weights, device=args.device, precision=args.precision)
+    limits = ServerLimits(
+        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        max_pixels=args.max_pixels,
+        concurrency=args.concurrency,
+    )
+    serve(colorizer, args.host, args.port, limits)
+    return 0
+
+
+def _add_serve(sub) -> None:
+    s = sub.add_parser("serve", help="a web page for colorizing photos")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--weights", help="generator folder (default: bundled)")
+    s.add_argument("--max-upload-mb", type=int, default=40)
+    s.add_argument("--max-pixels", type=int, default=50_000_000)
+    s.add_argument("--concurrency", type=int, default=1, help="images colorized at once (the rest wait)")
+    s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.set_defaults(func=_cmd_serve)
+
+
 def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
     t.add_argument("--data", required=True, help="folder of colour photos or A|B pairs (recursed)")
@@ -202,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=_cmd_prepare)
     _add_colorize(sub)
     _add_evaluate(sub)
+    _add_serve(sub)
     _add_train(sub)
     return parser
 

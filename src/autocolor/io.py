@@ -6,6 +6,7 @@ front ends can print one line per bad file and go on.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import warnings
@@ -25,11 +26,14 @@ _ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
 
 
 class ImageError(ValueError):
-    """A file that cannot be used as an image; `str()` is 'PATH: reason'."""
+    """A file that cannot be used as an image; `str()` is 'PATH: reason'.
 
-    def __init__(self, path: str | os.PathLike | None, reason: str):
+    `kind` says why, for front ends that map errors to codes: "missing", "too_large", "not_image" or "corrupt".
+    """
+
+    def __init__(self, path: str | os.PathLike | None, reason: str, kind: str = "corrupt"):
         self.path = str(path) if path is not None else "<image>"
-        self.reason = reason
+        self.reason, self.kind = reason, kind
         super().__init__(f"{self.path}: {reason}")
 
 
@@ -97,35 +101,44 @@ def from_pil(im: Image.Image, path: str | os.PathLike | None = None) -> LoadedIm
     return LoadedImage(np.asarray(im).copy(), alpha, str(path) if path is not None else None)
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
-    """Read any image Pillow understands into RGB uint8 plus optional alpha.
+def load_image(
+    source: str | os.PathLike | bytes, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None
+) -> LoadedImage:
+    """Read any image Pillow understands (a path, or the bytes of a file) into RGB uint8 plus optional alpha.
 
-    Raises ImageError (naming the file) for missing, empty, truncated, corrupt, non-image or too large files.
+    Raises ImageError (naming the file, or `name` for bytes) for missing, empty, truncated, corrupt, non-image
+    or too large (over `max_pixels`) files.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ImageError(path, "no such file")
-    if path.stat().st_size == 0:
-        raise ImageError(path, "empty file")
+    if isinstance(source, bytes):
+        path, fp = name or "<upload>", io.BytesIO(source)
+        size = len(source)
+    else:
+        path = fp = Path(source)
+        if not path.is_file():
+            raise ImageError(path, "no such file", "missing")
+        size = path.stat().st_size
+    if size == 0:
+        raise ImageError(path, "empty file", "not_image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(fp) as im:
                 w, h = im.size
                 if w * h > max_pixels:
                     raise ImageError(
                         path,
                         f"too large: {w}x{h} = {w * h / 1e6:.0f} MP exceeds the limit of "
                         f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)",
+                        "too_large",
                     )
                 im.load()
                 return from_pil(im, path)
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(path, "not an image Pillow can read") from None
+        raise ImageError(path, "not an image Pillow can read", "not_image") from None
     except Image.DecompressionBombError as e:
-        raise ImageError(path, f"too large: {e}") from None
+        raise ImageError(path, f"too large: {e}", "too_large") from None
     except (OSError, SyntaxError, ValueError) as e:
         reason = str(e) or type(e).__name__
         if "truncated" in reason:
