@@ -55,6 +55,12 @@ def score(val: dict[str, float]) -> float:
     return val["psnr"] + 5.0 * min(val["colorfulness_ratio"], 1.0)
 
 
+def _ignore_stop_signals(_worker_id: int) -> None:
+    """Data workers leave Ctrl-C / SIGTERM to the main process, which checkpoints and shuts them down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 class _Distributed:
     """torchrun's environment -> process group (gloo on CPU, nccl on CUDA)."""
 
