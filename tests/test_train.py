@@ -217,3 +217,47 @@ def test_ddp_two_cpu_processes_stay_in_sync(photo_dir, tmp_path):
         assert torch.equal(r0[k], r1[k]), k
     assert latest_checkpoint(out / "checkpoints").name == "step_00000004"
     assert not (out / "rank0.safetensors").samefile(out / "rank1.safetensors")
+
+
+def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, tmp_path):
+    """As a scheduler stops a job: SIGTERM to every process, data workers included."""
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "autocolor",
+        "train",
+        "--data",
+        str(photo_dir),
+        "--config",
+        TINY,
+        "--out",
+        str(out),
+        "--steps",
+        "100000",
+        "--checkpoint-every",
+        "1000",
+        "--batch-size",
+        "2",
+        "--set",
+        "train.val_every=0",
+        "--set",
+        "train.num_workers=1",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out / "metrics.jsonl").is_file():
+            time.sleep(0.2)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert "checkpoint saved" in err
+    ckpt = latest_checkpoint(out / "checkpoints")
+    assert ckpt is not None and int(ckpt.name.split("_")[1]) >= 5

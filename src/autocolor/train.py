@@ -55,10 +55,24 @@ def score(val: dict[str, float]) -> float:
     return val["psnr"] + 5.0 * min(val["colorfulness_ratio"], 1.0)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _ignore_stop_signals(_worker_id: int) -> None:
     """Data workers leave Ctrl-C / SIGTERM to the main process, which checkpoints and shuts them down."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for s in _STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked():
+    """Hold stop signals while data workers are forked, so none dies before it can ignore them."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _Distributed:
@@ -320,7 +334,6 @@ class Trainer:
     # --- loop ------------------------------------------------------------------------------------------
     def _loader(self) -> DataLoader:
         tc = self.cfg.train
-        self.sampler.epoch, self.sampler.start = self.epoch, self.epoch_pos
         return DataLoader(
             self.dataset,
             batch_size=tc.batch_size,
@@ -354,8 +367,12 @@ class Trainer:
         )
         status, t0, seen = "done", time.perf_counter(), 0
         try:
+            loader = self._loader()
             while self.step < tc.steps and status == "done":
-                for batch in self._loader():
+                self.sampler.epoch, self.sampler.start = self.epoch, self.epoch_pos
+                with _stop_signals_blocked():  # workers start with them blocked, then ignore them
+                    batches = iter(loader)
+                for batch in batches:
                     logs = self.train_step(batch["rgb"])
                     self.epoch_pos += tc.batch_size
                     seen += tc.batch_size * self.dist.world_size
