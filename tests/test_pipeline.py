@@ -103,3 +103,31 @@ def test_missing_weights_are_a_clear_error(tmp_path):
 
 def test_bundled_weights_folder_is_inside_the_package():
     assert bundled_weights().name == "weights" and bundled_weights().parent.name == "autocolor"
+
+
+def test_export_half_precision_matches_full(tiny_weights, tmp_path):
+    from autocolor.cli import main
+
+    assert (
+        main(
+            [
+                "export",
+                "--weights",
+                str(tiny_weights),
+                "--out",
+                str(tmp_path / "half"),
+                "--render-size",
+                "128",
+            ]
+        )
+        == 0
+    )
+    half = Colorizer.from_pretrained(tmp_path / "half")
+    full = Colorizer.from_pretrained(tiny_weights)
+    assert half.render_size == 128
+    assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * (
+        tiny_weights / "model.safetensors"
+    ).stat().st_size
+    rgb = colourful(64, 64)
+    a, b = np.asarray(full.colorize(rgb, 64)).astype(int), np.asarray(half.colorize(rgb, 64)).astype(int)
+    assert np.abs(a - b).mean() < 1.0

@@ -99,6 +99,19 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
     return model.to(map_location).eval()
 
 
+def export_pretrained(
+    src: str | os.PathLike, dst: str | os.PathLike, half: bool = True, **config_overrides: Any
+) -> Path:
+    """Copy a generator folder, optionally storing its weights as float16 and changing colorizing defaults
+    (e.g. render_size, chroma_gain) in its config.json."""
+    model = load_pretrained(src)
+    for key, value in config_overrides.items():
+        if not hasattr(model.config, key):
+            raise ValueError(f"unknown generator config key '{key}'")
+        setattr(model.config, key, value)
+    return save_pretrained(model, dst, torch.float16 if half else None)
+
+
 # --- training checkpoints: checkpoints/step_0001000/{generator,discriminator,ema}.safetensors + state.pt
 
 

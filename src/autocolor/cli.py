@@ -178,6 +178,30 @@ def _add_serve(sub) -> None:
     s.set_defaults(func=_cmd_serve)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .checkpoint import export_pretrained
+
+    overrides = {
+        k: v
+        for k, v in (("render_size", args.render_size), ("chroma_gain", args.chroma_gain))
+        if v is not None
+    }
+    print(export_pretrained(args.weights, args.out, half=not args.fp32, **overrides))
+    return 0
+
+
+def _add_export(sub) -> None:
+    x = sub.add_parser("export", help="copy a generator folder, in float16 and with new colorizing defaults")
+    x.add_argument("--weights", required=True, help="generator folder, e.g. RUN/best")
+    x.add_argument("--out", required=True)
+    x.add_argument(
+        "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
+    )
+    x.add_argument("--render-size", type=int)
+    x.add_argument("--chroma-gain", type=float)
+    x.set_defaults(func=_cmd_export)
+
+
 def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
     t.add_argument("--data", required=True, help="folder of colour photos or A|B pairs (recursed)")
@@ -237,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_colorize(sub)
     _add_evaluate(sub)
     _add_serve(sub)
+    _add_export(sub)
     _add_train(sub)
     return parser
 
