@@ -22,8 +22,8 @@ demo: install
 	$(BIN)/autocolor colorize examples -o colorized --side-by-side
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 test: lint
 	$(BIN)/pytest -q
