@@ -127,65 +127,39 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
     assert resumed.sched_g.get_last_lr() == straight.sched_g.get_last_lr()
 
 
+def _endless_run(data: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
+    """A real `autocolor train` process that runs until it is stopped."""
+    cmd = [sys.executable, "-m", "autocolor", "train", "--data", str(data), "--config", TINY, "--out", str(out),
+           "--steps", "100000", "--batch-size", "2", "--set", "train.val_every=0", *extra]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _wait_for(condition, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and not condition():
+        time.sleep(0.2)
+
+
+def _checkpoint_step(out: Path) -> int:
+    ckpt = latest_checkpoint(out / "checkpoints")
+    return -1 if ckpt is None else int(ckpt.name.split("_")[1])
+
+
 def test_sigkill_loses_at_most_the_steps_since_the_last_checkpoint(photo_dir, tmp_path):
     out = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "autocolor",
-        "train",
-        "--data",
-        str(photo_dir),
-        "--config",
-        TINY,
-        "--out",
-        str(out),
-        "--steps",
-        "100000",
-        "--checkpoint-every",
-        "2",
-        "--batch-size",
-        "2",
-        "--set",
-        "train.val_every=0",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _endless_run(photo_dir, out, "--checkpoint-every", "2")
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            ckpt = latest_checkpoint(out / "checkpoints")
-            if ckpt is not None and int(ckpt.name.split("_")[1]) >= 6:
-                break
-            time.sleep(0.2)
+        _wait_for(lambda: _checkpoint_step(out) >= 6)
         proc.send_signal(signal.SIGKILL)
     finally:
-        proc.wait()
-    ckpt = latest_checkpoint(out / "checkpoints")
-    step = int(ckpt.name.split("_")[1])
+        proc.communicate()
+    step = _checkpoint_step(out)
     assert step >= 6
     Trainer(tiny(**{"train.batch_size": 2}), photo_dir, out, resume=True, progress=False)  # it loads
-    rc = main(
-        [
-            "train",
-            "--data",
-            str(photo_dir),
-            "--config",
-            TINY,
-            "--out",
-            str(out),
-            "--resume",
-            "--steps",
-            str(step + 2),
-            "--checkpoint-every",
-            "2",
-            "--batch-size",
-            "2",
-            "--set",
-            "train.val_every=0",
-        ]
-    )
+    rc = main(["train", "--data", str(photo_dir), "--config", TINY, "--out", str(out), "--resume",
+               "--steps", str(step + 2), "--checkpoint-every", "2", "--batch-size", "2", "--set", "train.val_every=0"])  # fmt: skip
     assert rc == 0
-    assert latest_checkpoint(out / "checkpoints").name == f"step_{step + 2:08d}"
+    assert _checkpoint_step(out) == step + 2
 
 
 @pytest.mark.slow
@@ -222,35 +196,10 @@ def test_ddp_two_cpu_processes_stay_in_sync(photo_dir, tmp_path):
 def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, tmp_path):
     """As a scheduler stops a job: SIGTERM to every process, data workers included."""
     out = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "autocolor",
-        "train",
-        "--data",
-        str(photo_dir),
-        "--config",
-        TINY,
-        "--out",
-        str(out),
-        "--steps",
-        "100000",
-        "--checkpoint-every",
-        "1000",
-        "--batch-size",
-        "2",
-        "--set",
-        "train.val_every=0",
-        "--set",
-        "train.num_workers=1",
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    proc = _endless_run(photo_dir, out, "--checkpoint-every", "1000", "--set", "train.num_workers=1",
+                        start_new_session=True)  # fmt: skip
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not (out / "metrics.jsonl").is_file():
-            time.sleep(0.2)
+        _wait_for(lambda: (out / "metrics.jsonl").is_file())
         time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
@@ -259,5 +208,4 @@ def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, t
             proc.kill()
     assert proc.returncode == 130, err[-2000:]
     assert "checkpoint saved" in err
-    ckpt = latest_checkpoint(out / "checkpoints")
-    assert ckpt is not None and int(ckpt.name.split("_")[1]) >= 5
+    assert _checkpoint_step(out) >= 5
