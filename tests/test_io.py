@@ -119,3 +119,12 @@ def test_save_formats_and_jpeg_quality(tmp_path):
 def test_list_images_recurses_and_filters(photo_dir):
     names = [p.name for p in list_images(photo_dir)]
     assert names == ["a.jpg", "b.png", "broken.jpg", "c.jpg"]
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+
+    p = save_image(tmp_path / "perm.png", colourful())
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask

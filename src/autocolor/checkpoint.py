@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .config import GeneratorConfig, generator_config_from_dict
+from .io import publish
 from .models import UNet
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
@@ -39,7 +40,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -60,7 +61,7 @@ def save_tensors(model: torch.nn.Module, path: Path, dtype: torch.dtype | None =
     os.close(fd)
     try:
         save_file(_state(model, dtype), tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -128,7 +129,7 @@ def save_checkpoint(
         torch.save(state, tmp / "state.pt")
         if final.exists():
             shutil.rmtree(final)
-        os.replace(tmp, final)
+        publish(tmp, final, 0o777)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -146,6 +146,19 @@ def load_image(
         raise ImageError(path, f"corrupt image ({reason})") from None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish(tmp: str | os.PathLike, path: str | os.PathLike, mode: int = 0o666) -> None:
+    """Move a finished temporary file (or folder, mode 0o777) into place atomically, with the permissions a
+    normal write would give (not mkstemp's 0600)."""
+    os.chmod(tmp, mode & ~_umask())
+    os.replace(tmp, path)
+
+
 def save_image(
     path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, quality: int = 95
 ) -> Path:
@@ -170,7 +183,7 @@ def save_image(
     try:
         with os.fdopen(fd, "wb") as f:
             im.save(f, format=fmt, **options)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
