@@ -23,7 +23,7 @@ from .checkpoint import WEIGHTS_NAME, load_pretrained
 from .color import AB_SCALE, lab_to_rgb_uint8, lightness_f, normalize_l
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from .models import UNet
-from .train import autocast
+from .precision import autocast
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
 

@@ -38,15 +38,7 @@ from .data import EpochSampler, PhotoDataset
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
 from .metrics import colorfulness, psnr
 from .models import PatchGAN, UNet
-
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
-
-
-def autocast(device: torch.device, precision: str):
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision '{precision}'; choose one of {', '.join(PRECISIONS)}")
-    dtype = PRECISIONS[precision]
-    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+from .precision import autocast
 
 
 def score(val: dict[str, float]) -> float:
