@@ -209,3 +209,13 @@ def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, t
     assert proc.returncode == 130, err[-2000:]
     assert "checkpoint saved" in err
     assert _checkpoint_step(out) >= 5
+
+
+def test_fine_tuning_starts_from_a_trained_generator(photo_dir, tmp_path, tiny_weights):
+    cfg = tiny(**{"train.init_generator": str(tiny_weights), "train.batch_size": 2})
+    trainer = Trainer(cfg, photo_dir, tmp_path / "ft", progress=False)
+    start = load_pretrained(tiny_weights).state_dict()
+    assert all(torch.equal(v, start[k]) for k, v in trainer.G.state_dict().items())
+    other = tiny(**{"train.init_generator": str(tiny_weights), "generator.ngf": 4, "train.batch_size": 2})
+    with pytest.raises(ValueError, match="differs"):
+        Trainer(other, photo_dir, tmp_path / "bad", progress=False)

@@ -60,6 +60,7 @@ class TrainConfig:
     lambda_l1: float = 100.0
     recon_loss: str = "l1"  # l1 | smooth_l1
     pretrain_steps: int = 0  # steps of regression loss alone before the adversary joins ("NoGAN")
+    init_generator: str = ""  # start G from this generator folder (fine-tuning), e.g. a previous run's best/
     ema_decay: float = 0.0  # 0 = off; exported generator uses the EMA weights when on
     precision: str = "fp32"  # fp32 | bf16
     channels_last: bool = True

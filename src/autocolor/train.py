@@ -31,7 +31,14 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from . import __version__
-from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, save_pretrained, unwrap
+from .checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_pretrained,
+    save_checkpoint,
+    save_pretrained,
+    unwrap,
+)
 from .color import model_to_rgb, rgb_to_model, tensor_to_uint8
 from .config import Config
 from .data import EpochSampler, PhotoDataset
@@ -131,6 +138,8 @@ class Trainer:
             )
         self.G = UNet(config.generator).to(self.device)
         self.D = PatchGAN(config.discriminator).to(self.device)
+        if tc.init_generator:
+            self._init_generator(tc.init_generator)
         if tc.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
@@ -184,6 +193,16 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             config.save(self.out / "config.json")
             print(f"data: {self.dataset.describe()}", file=sys.stderr)
+
+    def _init_generator(self, path: str) -> None:
+        """Start from a trained generator of the same architecture (colorizing defaults may differ)."""
+        init = load_pretrained(path)
+        mine, theirs = dict(self.cfg.generator.__dict__), dict(init.config.__dict__)
+        for key in ("render_size", "chroma_gain"):
+            mine.pop(key), theirs.pop(key)
+        if mine != theirs:
+            raise ValueError(f"{path}: its generator config {theirs} differs from this run's {mine}")
+        self.G.load_state_dict(init.state_dict())
 
     @classmethod
     def for_benchmark(cls, config: Config) -> Trainer:
