@@ -57,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "12mp.jpg"
         Image.open(src).convert("RGB").resize((4000, 3000), Image.Resampling.LANCZOS).save(big, quality=95)
-        for render in (256, 512):
+        for render in (256, 320, 512):
             for precision in ("fp32", "bf16"):
                 cmd = [
                     sys.executable,

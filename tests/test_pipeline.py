@@ -131,3 +131,13 @@ def test_export_half_precision_matches_full(tiny_weights, tmp_path):
     rgb = colourful(64, 64)
     a, b = np.asarray(full.colorize(rgb, 64)).astype(int), np.asarray(half.colorize(rgb, 64)).astype(int)
     assert np.abs(a - b).mean() < 1.0
+
+
+def test_strip_upsampling_equals_full_bilinear():
+    from autocolor.pipeline import upsampler
+
+    ab = torch.randn(2, 7, 11)
+    full = torch.nn.functional.interpolate(ab[None], size=(50, 83), mode="bilinear", align_corners=False)[0]
+    up = upsampler(ab, 50, 83)
+    strips = torch.cat([up(slice(0, 13)), up(slice(13, 50))], dim=1)
+    assert torch.allclose(strips, full, atol=1e-5)

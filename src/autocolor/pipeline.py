@@ -39,6 +39,18 @@ def _interp_matrix(out_size: int, in_size: int) -> torch.Tensor:
     return F.interpolate(eye, size=out_size, mode="linear", align_corners=False)[0].T.contiguous()
 
 
+def upsampler(ab: torch.Tensor, height: int, width: int):
+    """rows -> ab (2, len(rows), width): `ab` (2, h, w) bilinearly upsampled to (height, width), as
+    F.interpolate(..., mode="bilinear", align_corners=False) would give, computed one strip of rows at a time."""
+    ry = _interp_matrix(height, ab.shape[1])  # (height, h): the two vertical taps of every output row
+
+    def rows(sl: slice) -> torch.Tensor:
+        strip = torch.matmul(ry[sl], ab)  # (2, r, w)
+        return F.interpolate(strip, size=width, mode="linear", align_corners=False)
+
+    return rows
+
+
 class Colorizer:
     """Colorize photos with a trained generator. Thread-compatible: one model, no per-call state."""
 
@@ -146,10 +158,7 @@ class Colorizer:
 
     def _compose(self, fy: np.ndarray, ab: torch.Tensor) -> np.ndarray:
         """Full-res fy (H, W) + ab (2, h, w) -> (H, W, 3) uint8, upsampling ab one strip of rows at a time."""
-        H, W = fy.shape
-        ry, rxt = _interp_matrix(H, ab.shape[1]), _interp_matrix(W, ab.shape[2]).T
-        ab = ab.float()
-        return lab_to_rgb_uint8(fy, lambda rows: torch.matmul(torch.matmul(ry[rows], ab), rxt))
+        return lab_to_rgb_uint8(fy, upsampler(ab.float(), *fy.shape))
 
     @staticmethod
     def _to_pil(image: LoadedImage) -> Image.Image:

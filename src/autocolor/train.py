@@ -143,8 +143,10 @@ class Trainer:
         if tc.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d or tc.lr, betas=(tc.beta1, tc.beta2))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), fused=True)
+        self.opt_d = torch.optim.Adam(
+            self.D.parameters(), lr=tc.lr_d or tc.lr, betas=(tc.beta1, tc.beta2), fused=True
+        )
         decay = tc.decay_steps if tc.decay_steps is not None else tc.steps // 2
         lam = lambda step: 1.0 if step < tc.steps - decay else max(0.0, (tc.steps - step) / max(1, decay))  # noqa: E731
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lam)
