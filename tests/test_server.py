@@ -20,6 +20,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from autocolor.pipeline import Colorizer  # noqa: E402
 from autocolor.server import ServerLimits, create_app  # noqa: E402
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 
 def _png(rgb) -> bytes:
     buf = io.BytesIO()
@@ -93,10 +95,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tiny_weights):
+def live_server():
+    """`autocolor serve` with the bundled model, started as a person would start it."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "autocolor", "serve", "--port", str(port), "--weights", str(tiny_weights)],
+        [sys.executable, "-m", "autocolor", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -157,7 +160,8 @@ def test_a_person_colorizes_a_photo_in_the_browser(live_server, tmp_path):
     if browser_path is None:
         pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
     photo = tmp_path / "family photo.jpg"
-    Image.fromarray(colourful(180, 240)).convert("L").save(photo, quality=95)
+    shutil.copy(EXAMPLES / "stdlib-dust-bowl-home.jpg", photo)  # a real black-and-white photo
+    width, height = Image.open(photo).size
     not_image = tmp_path / "notes.jpg"
     not_image.write_text("not a photo")
     with sync_api.sync_playwright() as p:
@@ -178,7 +182,7 @@ def test_a_person_colorizes_a_photo_in_the_browser(live_server, tmp_path):
         page.wait_for_selector("article[data-state=done] img.result", timeout=60_000)
         page.wait_for_selector("article[data-state=error]", timeout=60_000)
         size = page.eval_on_selector("img.result", "img => [img.naturalWidth, img.naturalHeight]")
-        assert size == [240, 180]
+        assert size == [width, height]
         assert "not an image" in page.inner_text("article[data-state=error] .status")
         page.fill("article[data-state=done] input[type=range]", "20")
         with page.expect_download() as info:
@@ -188,7 +192,7 @@ def test_a_person_colorizes_a_photo_in_the_browser(live_server, tmp_path):
         saved = tmp_path / "downloaded.png"
         download.save_as(saved)
         got = Image.open(saved)
-        assert got.size == (240, 180) and got.mode == "RGB"
+        assert got.size == (width, height) and got.mode == "RGB"
         shot = Path(os.environ.get("AUTOCOLOR_SCREENSHOT", tmp_path / "page.png"))
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
