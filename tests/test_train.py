@@ -219,3 +219,10 @@ def test_fine_tuning_starts_from_a_trained_generator(photo_dir, tmp_path, tiny_w
     other = tiny(**{"train.init_generator": str(tiny_weights), "generator.ngf": 4, "train.batch_size": 2})
     with pytest.raises(ValueError, match="differs"):
         Trainer(other, photo_dir, tmp_path / "bad", progress=False)
+
+
+def test_bench_train_prints_speed_and_memory(capsys):
+    assert main(["bench", "train", "--config", TINY, "--size", "64", "--batch-size", "2", "--ngf", "8",
+                 "--steps", "2", "--warmup", "1", "--precision", "bf16"]) == 0  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert result["images_per_s"] > 0 and result["peak_rss_mb"] > 0 and result["size"] == 64
