@@ -90,3 +90,14 @@ def test_no_bundled_weights_message(tmp_path, capsys, monkeypatch):
     Image.fromarray(colourful()).save(tmp_path / "x.png")
     assert main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "o")]) == 2
     assert "no default weights are bundled" in capsys.readouterr().err
+
+
+def test_unavailable_device_is_a_clear_error(tmp_path, tiny_weights, capsys):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    Image.fromarray(colourful()).save(tmp_path / "x.png")
+    rc = main(["colorize", str(tmp_path / "x.png"), "--weights", str(tiny_weights), "--device", "cuda"])
+    assert rc == 2 and "CUDA is not available" in capsys.readouterr().err

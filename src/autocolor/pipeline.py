@@ -63,6 +63,8 @@ class Colorizer:
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ):
         self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for but CUDA is not available; use --device cpu")
         self.model = model.to(self.device).eval()
         self.precision = precision
         self.render_size = render_size or model.config.render_size
