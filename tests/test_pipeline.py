@@ -141,3 +141,14 @@ def test_strip_upsampling_equals_full_bilinear():
     up = upsampler(ab, 50, 83)
     strips = torch.cat([up(slice(0, 13)), up(slice(13, 50))], dim=1)
     assert torch.allclose(strips, full, atol=1e-5)
+
+
+def test_gray_fast_path_agrees_with_the_colour_path():
+    gray = np.random.default_rng(2).integers(0, 256, (40, 50), dtype=np.uint8)
+    rgb = np.repeat(gray[..., None], 3, axis=2)
+    nearly = rgb.copy()
+    nearly[0, 0, 2] ^= 1  # one pixel off gray: its strip takes the general path
+    a, b = color.lightness(rgb), color.lightness(nearly)
+    assert np.abs(a - b)[1:].max() < 0.02
+    lab = color.rgb_to_lab(color.uint8_to_tensor(rgb))[0, 0].numpy()
+    assert np.abs(a - lab).max() < 0.01

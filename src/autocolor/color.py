@@ -113,12 +113,15 @@ def _tables() -> dict[str, np.ndarray]:
         y = torch.arange(_LEVELS, dtype=torch.float64) / (_LEVELS - 1)
         gray = linear_rgb_to_rgb(y.expand(3, -1)[None, :, :, None])  # the sRGB gray whose linear value is y
         fy = (rgb_to_lab(gray)[0, 0, :, 0] + 16.0) / 116.0
+        grays = levels.expand(3, 256)[None, :, :, None]  # the 256 sRGB grays
+        fy_gray = (rgb_to_lab(grays)[0, 0, :, 0] + 16.0) / 116.0
         lin = torch.linspace(0.0, 1.0, _LEVELS, dtype=torch.float64)
         to_srgb8 = linear_rgb_to_rgb(lin.expand(3, -1)[None, :, :, None])[0, 0, :, 0].clamp(0, 1) * 255
     y_parts = (to_y[:, None] * to_linear[None, :] * (_LEVELS - 1)).numpy()  # (3, 256): R, G, B share of Y
     return {
         "y_parts": y_parts.astype(np.float32),
         "fy": fy.float().numpy(),
+        "fy_gray": fy_gray.float().numpy(),
         "xyz_to_lin": xyz_to_lin.float().numpy(),
         "to_srgb8": to_srgb8.round().to(torch.uint8).numpy(),
     }
@@ -144,7 +147,11 @@ def lightness_f(rgb: np.ndarray) -> np.ndarray:
     out = np.empty(rgb.shape[:2], dtype=np.float32)
     for rows in _strips(*rgb.shape[:2]):
         block = rgb[rows]
-        y = np.take(t["y_parts"][0], block[..., 0])
+        r = block[..., 0]
+        if np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2]):  # gray: one small table
+            np.take(t["fy_gray"], r, out=out[rows])
+            continue
+        y = np.take(t["y_parts"][0], r)
         y += np.take(t["y_parts"][1], block[..., 1])
         y += np.take(t["y_parts"][2], block[..., 2])
         np.take(t["fy"], np.rint(y, out=y).astype(np.int32).clip(0, _LEVELS - 1), out=out[rows])
