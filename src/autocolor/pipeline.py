@@ -100,8 +100,11 @@ class Colorizer:
         self, images: Sequence[ImageInput], render_size: int | None = None, batch_size: int = 8
     ) -> list[Image.Image]:
         """Colorize many images; those whose render shapes agree share a forward pass (up to batch_size)."""
-        loaded = [self.load(im) for im in images]
-        return [self._to_pil(out) for out in self.colorize_loaded(loaded, render_size, batch_size)]
+        out: list[Image.Image] = []
+        for start in range(0, len(images), batch_size):
+            chunk = [self.load(im) for im in images[start : start + batch_size]]
+            out += [self._to_pil(im) for im in self.colorize_loaded(chunk, render_size, batch_size)]
+        return out
 
     def load(self, image: ImageInput) -> LoadedImage:
         if isinstance(image, LoadedImage):
@@ -115,21 +118,26 @@ class Colorizer:
     def colorize_loaded(
         self, images: Iterable[LoadedImage], render_size: int | None = None, batch_size: int = 8
     ) -> list[LoadedImage]:
+        """Colorize loaded images, `batch_size` at a time (memory stays bounded however many are given);
+        within a chunk, images whose render shapes agree share one forward pass."""
         images = list(images)
-        size = render_size or self.render_size
+        out: list[LoadedImage] = []
+        for start in range(0, len(images), batch_size):
+            out += self._colorize_chunk(images[start : start + batch_size], render_size or self.render_size)
+        return out
+
+    def _colorize_chunk(self, images: list[LoadedImage], size: int) -> list[LoadedImage]:
         fys = [lightness_f(im.rgb) for im in images]
         smalls = [self._render_input(fy, size) for fy in fys]
-        abs_ = [None] * len(images)
         groups: dict[tuple[int, int], list[int]] = {}
         for i, (L, _) in enumerate(smalls):
             groups.setdefault(tuple(L.shape[-2:]), []).append(i)
+        abs_: list[torch.Tensor | None] = [None] * len(images)
         for members in groups.values():
-            for start in range(0, len(members), batch_size):
-                chunk = members[start : start + batch_size]
-                ab = self.predict(torch.stack([smalls[i][0] for i in chunk]))
-                for i, pred in zip(chunk, ab, strict=True):
-                    h, w = smalls[i][1]
-                    abs_[i] = pred[:, :h, :w]
+            preds = self.predict(torch.stack([smalls[i][0] for i in members]))
+            for i, pred in zip(members, preds, strict=True):
+                h, w = smalls[i][1]
+                abs_[i] = pred[:, :h, :w]
         return [
             LoadedImage(self._compose(fy, ab), im.alpha, im.path)
             for fy, ab, im in zip(fys, abs_, images, strict=True)
