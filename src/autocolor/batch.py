@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -35,6 +36,24 @@ class BatchReport:
 
     def summary(self, verb: str = "written") -> str:
         return f"{self.written} {verb}, {len(self.skipped)} skipped"
+
+
+def distinct_outputs(pairs: list[tuple[Path, Path]], report: BatchReport) -> list[tuple[Path, Path]]:
+    """Keep the (input, output) pairs whose output is neither an input file nor an earlier pair's output;
+    report each one dropped, so no input and no result is ever written over."""
+    inputs = {src.resolve() for src, _ in pairs}
+    taken: dict[Path, Path] = {}
+    kept = []
+    for src, dst in pairs:
+        out = dst.resolve()
+        if out in inputs:
+            report.fail(str(src), f"its output {dst} is an input file; choose another output folder")
+        elif out in taken:
+            report.fail(str(src), f"its output {dst} would overwrite the one from {taken[out]}")
+        else:
+            taken[out] = src
+            kept.append((src, dst))
+    return kept
 
 
 def _call(fn: Callable, job) -> tuple[bool, str]:

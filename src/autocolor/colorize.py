@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .batch import BatchReport
+from .batch import BatchReport, distinct_outputs
 from .color import gray_uint8
 from .io import SAVE_FORMATS, ImageError, LoadedImage, list_images, save_image
 from .pipeline import Colorizer
@@ -39,18 +39,7 @@ def resolve_inputs(
         for src, rel in found:
             suffix = f".{fmt}" if fmt else (src.suffix if src.suffix.lower() in SAVE_FORMATS else ".png")
             pairs.append((src, out_dir / rel.with_suffix(suffix)))
-    inputs_resolved = {src.resolve() for src, _ in pairs}
-    taken: dict[Path, Path] = {}
-    kept = []
-    for src, dst in pairs:
-        if dst.resolve() in inputs_resolved:
-            report.fail(str(src), f"its output {dst} is an input file; choose another output folder (-o)")
-        elif dst.resolve() in taken:
-            report.fail(str(src), f"its output {dst} would overwrite the one from {taken[dst.resolve()]}")
-        else:
-            taken[dst.resolve()] = src
-            kept.append((src, dst))
-    return kept
+    return distinct_outputs(pairs, report)
 
 
 def side_by_side_path(dst: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .batch import BatchReport, run_batch
+from .batch import BatchReport, distinct_outputs, run_batch
 from .color import gray_uint8
 from .io import ImageError, is_image_path, list_images, load_image, save_image
 
@@ -32,15 +32,10 @@ def _plan(src: Path, dst: Path, fmt: str, report: BatchReport) -> list[tuple[Pat
     """(input, output) pairs mirroring src's tree under dst with the new extension; name clashes are skipped."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    plan, taken = [], {}
-    for path in list_images(src, exclude=dst):
-        out = dst / path.relative_to(src).with_suffix(f".{fmt}")
-        if out in taken:
-            report.fail(str(path), f"its output {out} would overwrite the one from {taken[out]}")
-            continue
-        taken[out] = path
-        plan.append((path, out))
-    return plan
+    plan = [
+        (path, dst / path.relative_to(src).with_suffix(f".{fmt}")) for path in list_images(src, exclude=dst)
+    ]
+    return distinct_outputs(plan, report)
 
 
 def _write_gray(src: str, out: str) -> None:
