@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .config import GeneratorConfig, generator_config_from_dict
-from .io import publish
+from .io import atomic_open, publish
 from .models import UNet
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
@@ -33,17 +33,8 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, fsync=True) as f:
+        f.write(data)
 
 
 def _state(model: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
@@ -57,14 +48,7 @@ def _state(model: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str
 
 
 def save_tensors(model: torch.nn.Module, path: Path, dtype: torch.dtype | None = None) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        save_file(_state(model, dtype), tmp)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, save(_state(model, dtype)))
 
 
 def load_tensors(model: torch.nn.Module, path: Path) -> None:

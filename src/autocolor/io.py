@@ -6,12 +6,15 @@ front ends can print one line per bad file and go on.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -159,6 +162,25 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike, mode: int = 0o666) 
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, fsync: bool = False) -> Iterator[BinaryIO]:
+    """Open a temporary file beside `path` for writing; on success it replaces `path` atomically (with
+    `fsync`, durably), on failure it is removed and `path` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_image(
     path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, quality: int = 95
 ) -> Path:
@@ -178,13 +200,6 @@ def save_image(
     options = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
     if fmt == "WEBP":
         options = {"quality": quality}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            im.save(f, format=fmt, **options)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as f:
+        im.save(f, format=fmt, **options)
     return path

@@ -42,6 +42,7 @@ from .checkpoint import (
 from .color import model_to_rgb, rgb_to_model, tensor_to_uint8
 from .config import Config
 from .data import EpochSampler, PhotoDataset
+from .io import save_image
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
 from .metrics import colorfulness, psnr
 from .models import PatchGAN, UNet
@@ -466,8 +467,6 @@ class Trainer:
         result["colorfulness_ratio"] = result["colorfulness"] / max(result["colorfulness_truth"], 1e-6)
         result["score"] = score(result)
         self._log({"step": self.step, "kind": "val", **result})
-        from .io import save_image
-
         save_image(self.out / "samples" / f"step_{self.step:08d}.png", np.concatenate(rows, axis=0))
         if result["score"] > self.best_score:
             self.best_score = result["score"]
