@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
-from .io import ImageError, from_pil, list_images, load_image
+from .io import ImageError, list_images, load_image
 
 GRAY_TOLERANCE = 6  # max |R-G|, |G-B| (JPEG noise included) for a photo to count as already gray
 
@@ -45,19 +45,6 @@ def _looks_like_pair(rgb: np.ndarray) -> bool:
     return w == 2 * h and _is_gray(rgb[:, : w // 2]) and not _is_gray(rgb[:, w // 2 :])
 
 
-def _peek(path: Path) -> np.ndarray:
-    """A quick, reduced-size decode (JPEG draft mode) to classify a file."""
-    try:
-        with Image.open(path) as im:
-            im.draft("RGB", (max(64, im.width // 8), max(64, im.height // 8)))
-            im.load()
-            return from_pil(im, path).rgb
-    except ImageError:
-        raise
-    except Exception as e:
-        raise ImageError(path, f"corrupt image ({e})") from None
-
-
 def scan(root: str | os.PathLike, data_format: str = "auto") -> ScanResult:
     """Classify every image under root: usable photo (or A|B pair), already gray (skipped), unreadable."""
     if data_format not in ("auto", "photos", "pairs"):
@@ -67,7 +54,7 @@ def scan(root: str | os.PathLike, data_format: str = "auto") -> ScanResult:
 
     def classify(path: Path):
         try:
-            rgb = _peek(path)
+            rgb = load_image(path, reduce=8).rgb
         except ImageError as e:
             return path, None, e.reason
         return path, rgb, ""

@@ -105,7 +105,10 @@ def from_pil(im: Image.Image, path: str | os.PathLike | None = None) -> LoadedIm
 
 
 def load_image(
-    source: str | os.PathLike | bytes, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None
+    source: str | os.PathLike | bytes,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    name: str | None = None,
+    reduce: int = 1,
 ) -> LoadedImage:
     """Read any image Pillow understands (a path, or the bytes of a file) into RGB uint8 plus optional alpha.
 
@@ -134,6 +137,8 @@ def load_image(
                         f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)",
                         "too_large",
                     )
+                if reduce > 1:  # a quick look: JPEGs decode at up to 1/reduce of their size
+                    im.draft("RGB", (max(64, w // reduce), max(64, h // reduce)))
                 im.load()
                 return from_pil(im, path)
     except ImageError:
