@@ -39,9 +39,13 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 
 def ciede2000(pred: np.ndarray, truth: np.ndarray) -> float:
     """Mean CIEDE2000 colour difference (scikit-image)."""
+    return _ciede2000_lab(_lab(pred), _lab(truth))
+
+
+def _ciede2000_lab(pred_lab: np.ndarray, truth_lab: np.ndarray) -> float:
     from skimage.color import deltaE_ciede2000
 
-    return float(deltaE_ciede2000(_lab(truth), _lab(pred)).mean())
+    return float(deltaE_ciede2000(truth_lab, pred_lab).mean())
 
 
 AUC_THRESHOLDS = np.arange(0, 151)
@@ -50,19 +54,24 @@ AUC_THRESHOLDS = np.arange(0, 151)
 def ab_auc(pred: np.ndarray, truth: np.ndarray) -> float:
     """Area under the curve of 'fraction of pixels whose ab error (L2 in ab) is within t', t = 0..150,
     normalised to [0, 1] (Zhang et al. 2016). A perfect prediction scores 1."""
-    err = np.hypot(*(_lab(pred)[..., 1:] - _lab(truth)[..., 1:]).transpose(2, 0, 1)).ravel()
+    return _ab_auc_lab(_lab(pred), _lab(truth))
+
+
+def _ab_auc_lab(pred_lab: np.ndarray, truth_lab: np.ndarray) -> float:
+    err = np.hypot(*(pred_lab[..., 1:] - truth_lab[..., 1:]).transpose(2, 0, 1)).ravel()
     err.sort()
     within = np.searchsorted(err, AUC_THRESHOLDS, side="right") / err.size
     return float(within.mean())
 
 
 def all_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Every metric of one prediction against its truth (both (H, W, 3) uint8)."""
+    """Every metric of one prediction against its truth (both (H, W, 3) uint8); Lab is computed once."""
+    pred_lab, truth_lab = _lab(pred), _lab(truth)
     return {
         "psnr": psnr(pred, truth),
         "ssim": ssim(pred, truth),
-        "ciede2000": ciede2000(pred, truth),
+        "ciede2000": _ciede2000_lab(pred_lab, truth_lab),
         "colorfulness": colorfulness(pred),
         "colorfulness_truth": colorfulness(truth),
-        "auc": ab_auc(pred, truth),
+        "auc": _ab_auc_lab(pred_lab, truth_lab),
     }
