@@ -89,10 +89,13 @@ def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
     return out
 
 
-def test_resume_continues_exactly(photo_dir, tmp_path):
-    """A run stopped by SIGTERM at step 5 and resumed ends with the same weights as one that never stopped."""
+@pytest.mark.parametrize("hints", [False, True])
+def test_resume_continues_exactly(photo_dir, tmp_path, hints):
+    """A run stopped by SIGTERM at step 5 and resumed ends with the same weights as one that never stopped
+    (with hints too: they are simulated from each sample's seed)."""
     cfg = dict(
         **{
+            "generator.hints": str(hints).lower(),
             "train.steps": 10,
             "train.pretrain_steps": 3,
             "train.ema_decay": 0.9,
@@ -107,8 +110,8 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
     stopped = Trainer(tiny(**cfg), photo_dir, tmp_path / "b", progress=False)
     step = stopped.train_step
 
-    def step_then_sigterm(batch):
-        logs = step(batch)
+    def step_then_sigterm(batch, seeds=None):
+        logs = step(batch, seeds)
         if stopped.step == 5:
             os.kill(os.getpid(), signal.SIGTERM)
         return logs
@@ -219,6 +222,26 @@ def test_fine_tuning_starts_from_a_trained_generator(photo_dir, tmp_path, tiny_w
     other = tiny(**{"train.init_generator": str(tiny_weights), "generator.ngf": 4, "train.batch_size": 2})
     with pytest.raises(ValueError, match="differs"):
         Trainer(other, photo_dir, tmp_path / "bad", progress=False)
+
+
+def test_hint_model_fine_tuned_from_a_hint_free_one_starts_as_it(photo_dir, tmp_path, tiny_weights):
+    """Stage 2 of the recipe: the 3 new input channels start at zero, so step 0 is exactly the old model."""
+    cfg = tiny(
+        **{"train.init_generator": str(tiny_weights), "generator.hints": "true", "train.batch_size": 2}
+    )
+    trainer = Trainer(cfg, photo_dir, tmp_path / "ft", progress=False)
+    old = load_pretrained(tiny_weights)
+    trainer.G.eval()
+    L = torch.rand(2, 1, 64, 64) * 2 - 1
+    hints = torch.cat([torch.rand(2, 2, 64, 64) * 2 - 1, torch.ones(2, 1, 64, 64)], dim=1)
+    torch.testing.assert_close(trainer.G(torch.cat([L, hints], dim=1)), old(L), rtol=0, atol=1e-6)
+    back = tiny(**{"train.init_generator": str(tmp_path / "ft" / "none"), "train.batch_size": 2})
+    trainer.G.train()
+    from autocolor.checkpoint import save_pretrained
+
+    save_pretrained(trainer.G, tmp_path / "ft" / "none")
+    with pytest.raises(ValueError, match="differs"):  # a hint model cannot start a hint-free one
+        Trainer(back, photo_dir, tmp_path / "bad", progress=False)
 
 
 def test_bench_train_prints_speed_and_memory(capsys):

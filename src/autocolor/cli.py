@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -70,6 +71,18 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     from .colorize import colorize_files
     from .pipeline import Colorizer
 
+    hints = None
+    if args.hints:
+        from .hints import load_hints
+
+        if len(args.inputs) != 1 or not Path(args.inputs[0]).is_file():
+            print("error: --hints applies to one photo: give exactly one image file", file=sys.stderr)
+            return 2
+        try:
+            hints = load_hints(args.hints)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     colorizer = Colorizer.from_pretrained(
         args.weights, device=args.device, precision=args.precision, max_pixels=args.max_pixels
     )
@@ -80,6 +93,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         render_size=args.render_size,
         side_by_side=args.side_by_side,
         fmt=args.format,
+        hints=hints,
     )
     print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
     return 0 if report.ok else 1
@@ -104,6 +118,11 @@ def _add_colorize(sub) -> None:
     c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.add_argument(
+        "--hints",
+        metavar="JSON",
+        help='colour hints for the one input photo: [{"x":..,"y":..,"color":"#rrggbb"}]',
+    )
     c.set_defaults(func=_cmd_colorize)
 
 

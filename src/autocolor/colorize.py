@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from .batch import BatchReport, distinct_outputs
 from .color import gray_uint8
+from .hints import HintLike
 from .io import SAVE_FORMATS, ImageError, LoadedImage, list_images, save_image
 from .pipeline import Colorizer
 
@@ -54,8 +55,10 @@ def colorize_files(
     side_by_side: bool = False,
     fmt: str | None = None,
     progress: bool = True,
+    hints: Sequence[HintLike] | None = None,
 ) -> BatchReport:
-    """Colorize every input into out_dir; decoding of the next file overlaps the current one."""
+    """Colorize every input into out_dir; decoding of the next file overlaps the current one. `hints` (colour
+    points, see autocolor.hints) apply to every input."""
     out_dir = Path(out_dir)
     report = BatchReport()
     jobs = resolve_inputs(inputs, out_dir, report, fmt)
@@ -77,7 +80,7 @@ def colorize_files(
             try:
                 if isinstance(loaded, ImageError):
                     raise loaded
-                out = colorizer.colorize_loaded([loaded], render_size)[0]
+                out = colorizer.colorize_loaded([loaded], render_size, hints=[hints or []])[0]
                 save_image(dst, out.rgb, out.alpha)
                 if side_by_side:
                     pair = np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1)

@@ -30,6 +30,7 @@ class GeneratorConfig:
     upsample: str = "transpose"  # transpose (paper) | resize (nearest x2 + 3x3 conv: no checkerboard)
     in_channels: int = 1  # L
     out_channels: int = 2  # ab
+    hints: bool = False  # 3 more input channels: hint ab (2) + hint mask (1), see autocolor.hints
     # colorizing defaults saved with the weights
     render_size: int = 256
     chroma_gain: float = 1.0  # multiplies predicted ab at inference (1 = as trained)

@@ -154,7 +154,7 @@ class PhotoDataset(Dataset):
             i = (index + attempt) % len(self.paths)
             try:
                 im = self._cache[i] if self._cache is not None else self._decode(i)
-                return {"rgb": torch.from_numpy(self._crop(im, rng)), "index": i}
+                return {"rgb": torch.from_numpy(self._crop(im, rng)), "index": i, "seed": seed}
             except ImageError as e:
                 if i not in self._warned:
                     self._warned.add(i)

@@ -21,6 +21,7 @@ from PIL import Image
 
 from .checkpoint import WEIGHTS_NAME, load_pretrained
 from .color import AB_SCALE, lab_to_rgb_uint8, lightness_f, normalize_l
+from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from .models import UNet
 from .precision import autocast
@@ -92,9 +93,20 @@ class Colorizer:
         return cls(load_pretrained(path), device, precision, render_size, max_pixels)
 
     # --- public API ------------------------------------------------------------------------------------
-    def colorize(self, image: ImageInput, render_size: int | None = None) -> Image.Image:
-        """A PIL image, an (H, W[, 3|4]) uint8 array or a path -> colour PIL image of the same size (RGB or RGBA)."""
-        return self.colorize_batch([image], render_size)[0]
+    def colorize(
+        self, image: ImageInput, render_size: int | None = None, hints: Sequence[HintLike] | None = None
+    ) -> Image.Image:
+        """A PIL image, an (H, W[, 3|4]) uint8 array or a path -> colour PIL image of the same size (RGB or RGBA).
+
+        hints: colour points `Hint(x, y, "#rrggbb")` or `(x, y, (r, g, b))` in the image's pixel coordinates
+        (needs a generator trained with hints; see autocolor.hints).
+        """
+        loaded = self.load(image)
+        return self._to_pil(self.colorize_loaded([loaded], render_size, hints=[hints or []])[0])
+
+    @property
+    def takes_hints(self) -> bool:
+        return bool(self.model.config.hints)
 
     def colorize_batch(
         self, images: Sequence[ImageInput], render_size: int | None = None, batch_size: int = 8
@@ -116,19 +128,41 @@ class Colorizer:
         return load_image(image, self.max_pixels)
 
     def colorize_loaded(
-        self, images: Iterable[LoadedImage], render_size: int | None = None, batch_size: int = 8
+        self,
+        images: Iterable[LoadedImage],
+        render_size: int | None = None,
+        batch_size: int = 8,
+        hints: Sequence[Sequence[HintLike]] | None = None,
     ) -> list[LoadedImage]:
         """Colorize loaded images, `batch_size` at a time (memory stays bounded however many are given);
-        within a chunk, images whose render shapes agree share one forward pass."""
+        within a chunk, images whose render shapes agree share one forward pass. `hints[i]`: image i's hints."""
         images = list(images)
+        hints = list(hints) if hints is not None else [[] for _ in images]
+        if len(hints) != len(images):
+            raise ValueError(f"{len(hints)} hint lists for {len(images)} images")
+        checked = [self.check_hints(h, im) for h, im in zip(hints, images, strict=True)]
         out: list[LoadedImage] = []
         for start in range(0, len(images), batch_size):
-            out += self._colorize_chunk(images[start : start + batch_size], render_size or self.render_size)
+            end = start + batch_size
+            out += self._colorize_chunk(
+                images[start:end], render_size or self.render_size, checked[start:end]
+            )
         return out
 
-    def _colorize_chunk(self, images: list[LoadedImage], size: int) -> list[LoadedImage]:
+    def check_hints(self, hints: Sequence[HintLike], image: LoadedImage) -> list[Hint]:
+        """Validated hints for `image`; hints for a generator without hint inputs are a ValueError."""
+        if hints and not self.takes_hints:
+            raise ValueError(
+                "this generator takes no colour hints (its config.json has hints = false); "
+                "use weights trained with generator.hints = true, such as the bundled ones"
+            )
+        return check_hints(hints, *image.size)
+
+    def _colorize_chunk(
+        self, images: list[LoadedImage], size: int, hints: list[list[Hint]]
+    ) -> list[LoadedImage]:
         fys = [lightness_f(im.rgb) for im in images]
-        smalls = [self._render_input(fy, size) for fy in fys]
+        smalls = [self._render_input(fy, size, h) for fy, h in zip(fys, hints, strict=True)]
         groups: dict[tuple[int, int], list[int]] = {}
         for i, (L, _) in enumerate(smalls):
             groups.setdefault(tuple(L.shape[-2:]), []).append(i)
@@ -145,14 +179,18 @@ class Colorizer:
 
     @torch.no_grad()
     def predict(self, L: torch.Tensor) -> torch.Tensor:
-        """L (B, 1, H, W) in [-1, 1], sides multiples of the network's -> ab (B, 2, H, W) in [-110, 110]."""
+        """L (B, 1, H, W) in [-1, 1] (with hint channels: (B, 4, H, W), see `hints.hint_raster`), sides
+        multiples of the network's -> ab (B, 2, H, W) in [-110, 110]."""
         with autocast(self.device, self.precision):
             ab = self.model(L.to(self.device)).float().cpu()
         return (ab * self.chroma_gain).clamp_(-1.0, 1.0).mul_(AB_SCALE)
 
     # --- steps -----------------------------------------------------------------------------------------
-    def _render_input(self, fy: np.ndarray, size: int) -> tuple[torch.Tensor, tuple[int, int]]:
-        """Full-res fy -> normalised L (1, Hp, Wp) with long side `size`, padded to the network's multiple."""
+    def _render_input(
+        self, fy: np.ndarray, size: int, hints: Sequence[Hint] = ()
+    ) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Full-res fy -> normalised L (1, Hp, Wp) with long side `size`, padded to the network's multiple;
+        a hint generator gets the hint raster (3, Hp, Wp) after L."""
         H, W = fy.shape
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
@@ -164,6 +202,9 @@ class Colorizer:
         ph, pw = -h % m, -w % m
         if ph or pw:
             L = F.pad(L[None], (0, pw, 0, ph), mode="replicate")[0]
+        if self.takes_hints:
+            raster = hint_raster(hints, W, H, (h, w), tuple(L.shape[-2:]))
+            L = torch.cat([L, torch.from_numpy(raster)], dim=0)
         return L, (h, w)
 
     def _compose(self, fy: np.ndarray, ab: torch.Tensor) -> np.ndarray:

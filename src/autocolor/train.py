@@ -42,10 +42,12 @@ from .checkpoint import (
 from .color import model_to_rgb, rgb_to_model, tensor_to_uint8
 from .config import Config
 from .data import EpochSampler, PhotoDataset
+from .hint_sim import simulate_hints
 from .io import save_image
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
 from .metrics import colorfulness, psnr
 from .models import PatchGAN, UNet
+from .models.unet import add_hint_inputs
 from .precision import autocast
 
 
@@ -54,6 +56,8 @@ def score(val: dict[str, float]) -> float:
     model cannot win on PSNR alone, and an over-saturated one gains nothing past the truth)."""
     return val["psnr"] + 5.0 * min(val["colorfulness_ratio"], 1.0)
 
+
+VAL_HINTS = 10  # validation of a hint model also measures PSNR with this many simulated hints
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -201,11 +205,14 @@ class Trainer:
         """Start from a trained generator of the same architecture (colorizing defaults may differ)."""
         init = load_pretrained(path)
         mine, theirs = dict(self.cfg.generator.__dict__), dict(init.config.__dict__)
-        for key in ("render_size", "chroma_gain"):
+        for key in ("render_size", "chroma_gain", "hints"):
             mine.pop(key), theirs.pop(key)
-        if mine != theirs:
-            raise ValueError(f"{path}: its generator config {theirs} differs from this run's {mine}")
-        self.G.load_state_dict(init.state_dict())
+        if mine != theirs or (init.config.hints and not self.cfg.generator.hints):
+            raise ValueError(f"{path}: its generator config {init.config} differs from this run's")
+        state = init.state_dict()
+        if self.cfg.generator.hints and not init.config.hints:  # stage 2 of the paper: add hint inputs
+            state = add_hint_inputs(state)
+        self.G.load_state_dict(state)
 
     @classmethod
     def for_benchmark(cls, config: Config) -> Trainer:
@@ -302,14 +309,26 @@ class Trainer:
             )
         return L, ab
 
-    def train_step(self, rgb_uint8: torch.Tensor) -> dict[str, float]:
-        """One G (and, past pretrain_steps, D) update on a batch of RGB uint8 crops (B, H, W, 3)."""
+    def generator_input(
+        self, L: torch.Tensor, ab: torch.Tensor, seeds: list[int], count: int | None = None
+    ) -> torch.Tensor:
+        """What G sees: L, then (with `generator.hints`) hints simulated from the truth ab by each sample's
+        seed (`count` fixes how many, else the training distribution of autocolor.hint_sim)."""
+        if not self.cfg.generator.hints:
+            return L
+        return torch.cat([L, simulate_hints(ab.float(), seeds, count).to(L.dtype)], dim=1)
+
+    def train_step(self, rgb_uint8: torch.Tensor, seeds: list[int] | None = None) -> dict[str, float]:
+        """One G (and, past pretrain_steps, D) update on a batch of RGB uint8 crops (B, H, W, 3); `seeds`
+        (the samples' data seeds) drive the simulated hints."""
         tc = self.cfg.train
         L, ab = self._to_model(rgb_uint8)
+        if seeds is None:
+            seeds = [self.step * len(L) + i for i in range(len(L))]
         adversarial = self.step >= tc.pretrain_steps and tc.gan_weight > 0
         logs: dict[str, float] = {}
         with autocast(self.device, tc.precision):
-            fake = self.G_train(L)
+            fake = self.G_train(self.generator_input(L, ab, seeds))
         loss_adv = torch.zeros((), device=self.device)
         if adversarial:
             self.D.requires_grad_(True)
@@ -387,7 +406,7 @@ class Trainer:
                 with _stop_signals_blocked():  # workers start with them blocked, then ignore them
                     batches = iter(loader)
                 for batch in batches:
-                    logs = self.train_step(batch["rgb"])
+                    logs = self.train_step(batch["rgb"], batch["seed"].tolist())
                     self.epoch_pos += tc.batch_size
                     seen += tc.batch_size * self.dist.world_size
                     bar.update()
@@ -442,12 +461,17 @@ class Trainer:
         G = self.exported()
         was_training = G.training
         G.eval()
-        l1, psnrs, cf_out, cf_true, rows = [], [], [], [], []
+        l1, psnrs, cf_out, cf_true, rows, hinted = [], [], [], [], [], []
         for i in range(len(self.val_set)):
             rgb = self.val_set[i]["rgb"][None]
             L, ab = self._to_model(rgb)
             with autocast(self.device, self.cfg.train.precision):
-                pred = G(L).float()
+                pred = G(self.generator_input(L, ab, [i], count=0)).float()
+                if self.cfg.generator.hints:
+                    with_hints = G(self.generator_input(L, ab, [i], count=VAL_HINTS)).float()
+                    hinted.append(
+                        psnr(tensor_to_uint8(model_to_rgb(L.float(), with_hints))[0], rgb[0].numpy())
+                    )
             l1.append((pred - ab).abs().mean().item())
             out = tensor_to_uint8(model_to_rgb(L.float(), pred))[0]
             truth = rgb[0].numpy()
@@ -466,6 +490,8 @@ class Trainer:
         }
         result["colorfulness_ratio"] = result["colorfulness"] / max(result["colorfulness_truth"], 1e-6)
         result["score"] = score(result)
+        if hinted:
+            result[f"psnr_{VAL_HINTS}_hints"] = float(np.mean(hinted))
         self._log({"step": self.step, "kind": "val", **result})
         save_image(self.out / "samples" / f"step_{self.step:08d}.png", np.concatenate(rows, axis=0))
         if result["score"] > self.best_score:
@@ -473,7 +499,8 @@ class Trainer:
             save_pretrained(G, self.out / "best")
         tqdm.write(
             f"step {self.step}: val psnr {result['psnr']:.2f} dB, colourfulness {result['colorfulness']:.1f} "
-            f"({result['colorfulness_ratio']:.2f} of truth), l1 {result['l1']:.4f}",
+            f"({result['colorfulness_ratio']:.2f} of truth), l1 {result['l1']:.4f}"
+            + (f", psnr with {VAL_HINTS} hints {np.mean(hinted):.2f} dB" if hinted else ""),
             file=sys.stderr,
         )
         return result

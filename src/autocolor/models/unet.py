@@ -1,5 +1,7 @@
 """U-Net generator (pix2pix): L (B, 1, H, W) in [-1, 1] -> ab (B, 2, H, W) in [-1, 1] (tanh).
 
+With `config.hints` the input has 3 more channels (L, hint a, hint b, hint mask; see autocolor.hints).
+
 Encoder: C64-C128-C256-C512-C512-... (4x4 convs, stride 2, LeakyReLU 0.2), decoder mirrors it with skip
 connections from each encoder level; H and W must be multiples of 2**num_downs.
 """
@@ -38,7 +40,7 @@ class UNet(nn.Module):
         widths = _widths(cfg.ngf, cfg.num_downs)
         bias = conv_bias(cfg.norm)
         self.down = nn.ModuleList()
-        cin = cfg.in_channels
+        cin = self.input_channels
         for i, w in enumerate(widths):
             layers = [] if i == 0 else [nn.LeakyReLU(0.2, inplace=True)]
             layers.append(
@@ -69,14 +71,19 @@ class UNet(nn.Module):
             self.up.append(nn.Sequential(*layers))
 
     @property
+    def input_channels(self) -> int:
+        """L (in_channels), plus hint ab and mask when the generator takes colour hints."""
+        return self.config.in_channels + (3 if self.config.hints else 0)
+
+    @property
     def multiple(self) -> int:
         """Input sides must be multiples of this."""
         return 2**self.config.num_downs
 
-    def forward(self, L: torch.Tensor) -> torch.Tensor:
-        """L: (B, 1, H, W) in [-1, 1] -> ab: (B, 2, H, W) in [-1, 1]."""
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, input_channels, H, W): L in [-1, 1] (then, with hints, hint ab in [-1, 1] and mask in {0, 1})
+        -> ab: (B, 2, H, W) in [-1, 1]."""
         skips = []
-        x = L
         for layer in self.down:
             x = layer(x)
             skips.append(x)
@@ -86,3 +93,15 @@ class UNet(nn.Module):
             if skips:
                 x = torch.cat([x, skips.pop()], dim=1)
         return x
+
+
+def add_hint_inputs(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A hint-free generator's state dict -> the same for `hints = true`: the first convolution gets 3 more
+    input channels with zero weights, so the widened network computes exactly what the old one did."""
+    state = dict(state)
+    w = state[_FIRST_CONV]
+    state[_FIRST_CONV] = torch.cat([w, w.new_zeros(w.shape[0], 3, *w.shape[2:])], dim=1)
+    return state
+
+
+_FIRST_CONV = "down.0.0.weight"
