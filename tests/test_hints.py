@@ -136,3 +136,37 @@ def test_cli_colorize_with_a_hints_file(hint_weights, tmp_path, capsys):
     assert main(["colorize", str(photo), str(photo), "--weights", str(hint_weights), "-o", str(out),
                  "--hints", str(hints)]) == 2  # fmt: skip
     assert "one photo" in capsys.readouterr().err
+
+
+def test_simulated_point_hints_are_deterministic_and_inside_the_photo():
+    from autocolor.hint_sim import simulate_point_hints
+
+    truth = colourful(50, 70)
+    a, b = simulate_point_hints(truth, 10, 7), simulate_point_hints(truth, 10, 7)
+    assert a == b and len(a) == 10 and simulate_point_hints(truth, 10, 8) != a
+    assert len(check_hints(a, 70, 50)) == 10
+    x, y, rgb = simulate_point_hints(truth, 1, 3)[0]
+    assert np.abs(np.array(rgb) - truth[int(y), int(x)]).max() < 60  # about the colour at that point
+
+
+def test_evaluate_with_hints_adds_one_row_per_count(photo_dir, hint_weights, tiny_weights, tmp_path, capsys):
+    out = tmp_path / "eval"
+    args = ["evaluate", "--data", str(photo_dir), "--weights", f"h={hint_weights}", "--weights",
+            f"plain={tiny_weights}", "--hints", "0,1,5", "--out", str(out)]  # fmt: skip
+    assert main(args) == 1  # the photo folder holds one broken file
+    rows = json.loads((out / "summary.json").read_text())["rows"]
+    assert list(rows) == ["gray", "h", "h +1 hints", "h +5 hints", "plain"]  # plain takes no hints
+    assert all(r["images"] == 3 and 0 <= r["below_gray"] <= 3 for r in rows.values())
+    assert rows["h +5 hints"]["psnr"] != rows["h"]["psnr"]
+    assert (out / "hints.png").stat().st_size > 1000
+    assert "| h +5 hints |" in capsys.readouterr().out
+    main(args[:-2] + ["--out", str(tmp_path / "again")])
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())["rows"]
+    assert again == rows  # same simulated points every run
+
+
+@pytest.mark.parametrize("bad", ["1,x", "-1", ""])
+def test_evaluate_rejects_bad_hint_counts(photo_dir, bad, capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--data", str(photo_dir), "--hints", bad])
+    assert "--hints" in capsys.readouterr().err

@@ -137,6 +137,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         limit=args.limit,
         device=args.device,
         precision=args.precision,
+        hints=args.hints,
     )
     print(markdown_table(summary), end="")
     if args.out:
@@ -158,9 +159,26 @@ def _add_evaluate(sub) -> None:
     e.add_argument("--render-size", type=int)
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
     e.add_argument("--limit", type=int, help="only the first N photos in name order")
+    e.add_argument(
+        "--hints",
+        type=_counts,
+        default=[0],
+        metavar="N,N,..",
+        help="numbers of colour hints simulated from the truth, one row each (e.g. 0,1,2,5,10,20)",
+    )
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     e.set_defaults(func=_cmd_evaluate)
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 0,1,5,10, got '{text}'") from None
+    if any(c < 0 for c in counts):
+        raise argparse.ArgumentTypeError(f"hint counts must be 0 or more, got '{text}'")
+    return counts
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import sys
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from tqdm import tqdm
 
 from .batch import BatchReport
 from .color import gray_uint8
+from .hint_sim import simulate_point_hints
 from .io import ImageError, LoadedImage, list_images, load_image, save_image
 from .metrics import all_metrics
 from .pipeline import Colorizer
+from .plots import hint_curve
 
 METRICS = ("psnr", "ssim", "ciede2000", "colorfulness", "colorfulness_truth", "auc")
 GALLERY_ROWS = 8
@@ -52,12 +55,21 @@ def evaluate(
     limit: int | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    hints: Sequence[int] = (0,),
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
 
-    Returns {"rows": {name: {metric: mean, "images": n}}, "skipped": [...]}; with `out`, writes per_image.csv,
-    summary.json, summary.md, gallery.png and index.html there.
+    `hints`: numbers of colour hints to simulate from the truth (`hint_sim.simulate_point_hints`, seeded by
+    the file's name, so every model gets the same points); each count above 0 adds a row "NAME +N hints" for
+    every model that takes hints.
+
+    Returns {"rows": {name: {metric: mean, "images": n, "below_gray": photos with a lower PSNR than gray}},
+    "skipped": [...]}; with `out`, writes per_image.csv, summary.json, summary.md, gallery.png and index.html
+    there (and hints.png, PSNR against the number of hints, when several counts are asked for).
     """
+    counts = sorted(set(hints))
+    if not counts or counts[0] < 0:
+        raise ValueError(f"hint counts must be 0 or more, got {list(hints)}")
     models = [model_name(w) for w in weights]
     colorizers = {
         name: Colorizer.from_pretrained(path, device=device, precision=precision) for name, path in models
@@ -75,28 +87,29 @@ def evaluate(
             continue
         gray = gray_uint8(truth)
         preds = {"gray": gray}
+        rel = str(Path(path).relative_to(data)) if Path(data).is_dir() else str(path)
         for name, colorizer in colorizers.items():
-            preds[name] = colorizer.colorize_loaded([LoadedImage(gray)], render_size)[0].rgb
+            for count in counts if colorizer.takes_hints else [0]:
+                points = [simulate_point_hints(truth, count, zlib.crc32(rel.encode()))] if count else None
+                row = f"{name} +{count} hints" if count else name
+                preds[row] = colorizer.colorize_loaded([LoadedImage(gray)], render_size, hints=points)[0].rgb
         for name, pred in preds.items():
-            per_image.append(
-                {
-                    "file": str(Path(path).relative_to(data)) if Path(data).is_dir() else str(path),
-                    "model": name,
-                    **all_metrics(pred, truth),
-                }
-            )
+            per_image.append({"file": rel, "model": name, **all_metrics(pred, truth)})
         report.written += 1
         if i in picks:
             shown[str(path)] = [gray, *(preds[name] for name, _ in models), truth]
     rows = {}
-    for name in ["gray", *(n for n, _ in models)]:
+    gray_psnr = {r["file"]: r["psnr"] for r in per_image if r["model"] == "gray"}
+    for name in dict.fromkeys(r["model"] for r in per_image) or ["gray"]:
         mine = [r for r in per_image if r["model"] == name]
         rows[name] = {m: float(np.mean([r[m] for r in mine])) if mine else float("nan") for m in METRICS}
         rows[name]["images"] = len(mine)
+        rows[name]["below_gray"] = sum(r["psnr"] < gray_psnr[r["file"]] for r in mine)
     summary = {
         "rows": rows,
         "data": str(data),
         "render_size": render_size,
+        "hints": counts,
         "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
     }
     if out is not None:
@@ -105,12 +118,15 @@ def evaluate(
 
 
 def markdown_table(summary: dict) -> str:
-    head = "| model | PSNR (dB) | SSIM | CIEDE2000 | colourfulness | colourfulness of truth | AuC | images |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = (
+        "| model | PSNR (dB) | SSIM | CIEDE2000 | colourfulness | colourfulness of truth | AuC | images "
+        "| below gray |"
+    )
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in summary["rows"].items():
         lines.append(
             f"| {name} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['ciede2000']:.2f} | {r['colorfulness']:.1f} | "
-            f"{r['colorfulness_truth']:.1f} | {r['auc']:.4f} | {r['images']} |"
+            f"{r['colorfulness_truth']:.1f} | {r['auc']:.4f} | {r['images']} | {r['below_gray']} |"
         )
     if summary["skipped"]:
         lines.append(
@@ -136,6 +152,8 @@ def _write(
         writer.writerows(per_image)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(markdown_table(summary))
+    if len(summary["hints"]) > 1:
+        hint_curve(summary, out / "hints.png")
     if not shown:
         return
     rows, cells = [], []

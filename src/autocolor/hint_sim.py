@@ -52,3 +52,16 @@ def simulate_hints(ab: torch.Tensor, seeds: Sequence[int], count: int | None = N
             out[i, :2, top : top + side, left : left + side] = patch.mean(dim=(1, 2), keepdim=True)
             out[i, 2, top : top + side, left : left + side] = 1.0
     return out
+
+
+def simulate_point_hints(truth: np.ndarray, count: int, seed: int) -> list[tuple[float, float, tuple]]:
+    """`count` hints for a colour photo (H, W, 3) uint8, as a user would give them: the same patches as in
+    training, drawn at the photo's own resolution; each becomes a point at the patch centre (x, y in pixels)
+    whose colour is the patch's mean sRGB. Same photo and seed -> same hints, whatever the model."""
+    H, W = truth.shape[:2]
+    hints = []
+    for top, left, side in sample_patches(hint_rng(seed), H, W, count):
+        mean = truth[top : top + side, left : left + side].reshape(-1, 3).mean(axis=0)
+        rgb = tuple(int(v) for v in np.clip(np.rint(mean), 0, 255))
+        hints.append((left + (side - 1) / 2, top + (side - 1) / 2, rgb))
+    return hints
