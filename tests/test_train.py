@@ -81,10 +81,11 @@ def test_unknown_config_key_is_a_clear_error(photo_dir, tmp_path, capsys):
 
 
 def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
-    out = {f"G.{k}": v.clone() for k, v in trainer.G.state_dict().items()}
-    out.update({f"D.{k}": v.clone() for k, v in trainer.D.state_dict().items()})
-    out.update({f"E.{k}": v.clone() for k, v in trainer.ema.module.state_dict().items()})
-    for i, group in enumerate(trainer.opt_g.state.values()):
+    p = trainer.pix2pix
+    out = {f"G.{k}": v.clone() for k, v in p.G.state_dict().items()}
+    out.update({f"D.{k}": v.clone() for k, v in p.D.state_dict().items()})
+    out.update({f"E.{k}": v.clone() for k, v in p.ema.module.state_dict().items()})
+    for i, group in enumerate(p.opt_g.state.values()):
         out[f"adam.{i}"] = group["exp_avg_sq"].clone()
     return out
 
@@ -108,7 +109,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path, hints):
     assert straight.fit() == "done"
 
     stopped = Trainer(tiny(**cfg), photo_dir, tmp_path / "b", progress=False)
-    step = stopped.train_step
+    step = stopped.pix2pix.train_step
 
     def step_then_sigterm(batch, seeds=None):
         logs = step(batch, seeds)
@@ -116,7 +117,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path, hints):
             os.kill(os.getpid(), signal.SIGTERM)
         return logs
 
-    stopped.train_step = step_then_sigterm
+    stopped.pix2pix.train_step = step_then_sigterm
     assert stopped.fit() == "interrupted" and stopped.step == 5
     assert latest_checkpoint(tmp_path / "b" / "checkpoints").name == "step_00000005"
 
@@ -127,7 +128,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path, hints):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    assert resumed.sched_g.get_last_lr() == straight.sched_g.get_last_lr()
+    assert resumed.pix2pix.sched_g.get_last_lr() == straight.pix2pix.sched_g.get_last_lr()
 
 
 def _endless_run(data: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
@@ -218,7 +219,7 @@ def test_fine_tuning_starts_from_a_trained_generator(photo_dir, tmp_path, tiny_w
     cfg = tiny(**{"train.init_generator": str(tiny_weights), "train.batch_size": 2})
     trainer = Trainer(cfg, photo_dir, tmp_path / "ft", progress=False)
     start = load_pretrained(tiny_weights).state_dict()
-    assert all(torch.equal(v, start[k]) for k, v in trainer.G.state_dict().items())
+    assert all(torch.equal(v, start[k]) for k, v in trainer.pix2pix.G.state_dict().items())
     other = tiny(**{"train.init_generator": str(tiny_weights), "generator.ngf": 4, "train.batch_size": 2})
     with pytest.raises(ValueError, match="differs"):
         Trainer(other, photo_dir, tmp_path / "bad", progress=False)
@@ -231,15 +232,15 @@ def test_hint_model_fine_tuned_from_a_hint_free_one_starts_as_it(photo_dir, tmp_
     )
     trainer = Trainer(cfg, photo_dir, tmp_path / "ft", progress=False)
     old = load_pretrained(tiny_weights)
-    trainer.G.eval()
+    trainer.pix2pix.G.eval()
     L = torch.rand(2, 1, 64, 64) * 2 - 1
     hints = torch.cat([torch.rand(2, 2, 64, 64) * 2 - 1, torch.ones(2, 1, 64, 64)], dim=1)
-    torch.testing.assert_close(trainer.G(torch.cat([L, hints], dim=1)), old(L), rtol=0, atol=1e-6)
+    torch.testing.assert_close(trainer.pix2pix.G(torch.cat([L, hints], dim=1)), old(L), rtol=0, atol=1e-6)
     back = tiny(**{"train.init_generator": str(tmp_path / "ft" / "none"), "train.batch_size": 2})
-    trainer.G.train()
+    trainer.pix2pix.G.train()
     from autocolor.checkpoint import save_pretrained
 
-    save_pretrained(trainer.G, tmp_path / "ft" / "none")
+    save_pretrained(trainer.pix2pix.G, tmp_path / "ft" / "none")
     with pytest.raises(ValueError, match="differs"):  # a hint model cannot start a hint-free one
         Trainer(back, photo_dir, tmp_path / "bad", progress=False)
 
