@@ -60,3 +60,23 @@ def tiny_weights(tmp_path_factory) -> Path:
     )
     train(cfg, data, root / "run")
     return root / "run" / "generator"
+
+
+@pytest.fixture(scope="session")
+def hint_weights(tiny_weights, tmp_path_factory) -> Path:
+    """The tiny generator widened to take hints, its hint weights set so hints visibly steer the colour."""
+    import torch
+
+    from autocolor.checkpoint import load_pretrained, save_pretrained
+    from autocolor.models import UNet
+    from autocolor.models.unet import add_hint_inputs
+
+    old = load_pretrained(tiny_weights)
+    cfg = old.config
+    cfg.hints = True
+    model = UNet(cfg)
+    state = add_hint_inputs(old.state_dict())
+    w = state["down.0.0.weight"]
+    w[:, 1:] = torch.randn(w[:, 1:].shape, generator=torch.Generator().manual_seed(0)) * 0.5
+    model.load_state_dict(state)
+    return save_pretrained(model, tmp_path_factory.mktemp("hint-model") / "generator")

@@ -2,29 +2,11 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from conftest import colourful
 
-from autocolor.checkpoint import load_pretrained, save_pretrained
 from autocolor.cli import main
 from autocolor.hints import HINT_SIDE, Hint, check_hints, hint_ab, hint_raster, load_hints, parse_color
-from autocolor.models import UNet
-from autocolor.models.unet import add_hint_inputs
 from autocolor.pipeline import Colorizer
-
-
-@pytest.fixture(scope="module")
-def hint_weights(tiny_weights, tmp_path_factory):
-    """The tiny generator widened to take hints, its hint weights set so hints visibly steer the colour."""
-    old = load_pretrained(tiny_weights)
-    cfg = old.config
-    cfg.hints = True
-    model = UNet(cfg)
-    state = add_hint_inputs(old.state_dict())
-    w = state["down.0.0.weight"]
-    w[:, 1:] = torch.randn(w[:, 1:].shape, generator=torch.Generator().manual_seed(0)) * 0.5
-    model.load_state_dict(state)
-    return save_pretrained(model, tmp_path_factory.mktemp("hint-model") / "generator")
 
 
 @pytest.mark.parametrize("good, rgb", [("#b22222", (178, 34, 34)), ("#FFffFF", (255, 255, 255)),

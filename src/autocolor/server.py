@@ -2,7 +2,9 @@
 
     GET  /                the page (no external scripts or fonts)
     GET  /healthz         200 {"status": "ok", ...} once the model is loaded
-    POST /api/colorize    multipart `file` (+ optional `render_size`) -> image/png of the input's size
+    POST /api/colorize    multipart `file` (+ optional `render_size`, and `hints`: a JSON list of
+                          {"x", "y", "color": "#rrggbb"} for a generator that takes colour hints)
+                          -> image/png of the input's size
 
 Errors are JSON {"error": "..."}: 413 for uploads over the byte or pixel limit, 415 for files that are not
 images, 400 for corrupt ones. One model is shared; at most `concurrency` images are colorized at once (the
@@ -12,7 +14,12 @@ rest wait), which bounds memory under load.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
@@ -21,7 +28,8 @@ from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .io import ImageError, load_image
+from .hints import parse_hints
+from .io import ImageError, LoadedImage, load_image
 from .pipeline import Colorizer
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
@@ -43,6 +51,7 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
     limits = limits or ServerLimits()
     app = FastAPI(title="autocolor", docs_url="/api/docs", redoc_url=None)
     gate = asyncio.Semaphore(limits.concurrency)
+    decoded = RecentImages()  # the page re-sends the same photo with each change of its colour hints
     page = resources.files("autocolor").joinpath("static", "index.html").read_text()
 
     @app.get("/", response_class=HTMLResponse)
@@ -58,11 +67,14 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
             "render_size": colorizer.render_size,
             "max_upload_bytes": limits.max_upload_bytes,
             "max_pixels": limits.max_pixels,
+            "hints": colorizer.takes_hints,
         }
 
     @app.post("/api/colorize")
     async def colorize(
-        file: Annotated[UploadFile, File()], render_size: Annotated[int | None, Form()] = None
+        file: Annotated[UploadFile, File()],
+        render_size: Annotated[int | None, Form()] = None,
+        hints: Annotated[str | None, Form()] = None,
     ) -> Response:
         name = file.filename or "upload"
         data = await file.read(limits.max_upload_bytes + 1)
@@ -73,11 +85,18 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
         if render_size is not None and not 16 <= render_size <= limits.max_render_size:
             return _error(400, f"render_size must be between 16 and {limits.max_render_size}")
         try:
-            image = load_image(data, limits.max_pixels, name=name)
+            points = parse_hints(json.loads(hints), "hints") if hints else []
+        except (ValueError, json.JSONDecodeError) as e:
+            return _error(400, str(e))
+        try:
+            image = decoded.get(data, lambda: load_image(data, limits.max_pixels, name=name))
+            colorizer.check_hints(points, image)
         except ImageError as e:
             return _error(STATUS.get(e.kind, 400), str(e))
+        except ValueError as e:
+            return _error(400, f"hints: {e}")
         async with gate:
-            result = await run_in_threadpool(lambda: colorizer.colorize(image, render_size))
+            result = await run_in_threadpool(lambda: colorizer.colorize(image, render_size, hints=points))
         buf = io.BytesIO()
         result.save(buf, format="PNG", compress_level=1)
         return Response(
@@ -87,6 +106,26 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
         )
 
     return app
+
+
+class RecentImages:
+    """The last few decoded uploads, by the SHA-256 of their bytes, so editing hints does not decode again."""
+
+    def __init__(self, size: int = 4):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, data: bytes, load: Callable[[], LoadedImage]) -> LoadedImage:
+        key = hashlib.sha256(data).digest()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        image = load()
+        with self._lock:
+            self._items[key] = image
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return image
 
 
 def _png_name(name: str) -> str:

@@ -1,0 +1,169 @@
+"""Colour hints through the web server: the API's `hints` field, and the page's point editor in a real browser."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import colourful
+from PIL import Image
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from autocolor.checkpoint import load_pretrained  # noqa: E402
+from autocolor.color import rgb_to_lab, uint8_to_tensor  # noqa: E402
+from autocolor.pipeline import Colorizer, bundled_weights  # noqa: E402
+from autocolor.server import RecentImages, create_app  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _png(rgb) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _post(client, hints=None, rgb=None):
+    data = {} if hints is None else {"hints": hints if isinstance(hints, str) else json.dumps(hints)}
+    files = {"file": ("x.png", _png(colourful(50, 70) if rgb is None else rgb), "image/png")}
+    return client.post("/api/colorize", files=files, data=data)
+
+
+@pytest.fixture(scope="module")
+def hint_client(hint_weights):
+    return TestClient(create_app(Colorizer.from_pretrained(hint_weights)))
+
+
+def test_hints_steer_the_result(hint_client):
+    assert hint_client.get("/healthz").json()["hints"] is True
+    plain = _post(hint_client)
+    steered = _post(hint_client, [{"x": 35, "y": 25, "color": "#00ff00"}])
+    assert plain.status_code == steered.status_code == 200
+    a, b = (np.asarray(Image.open(io.BytesIO(r.content))) for r in (plain, steered))
+    assert a.shape == b.shape == (50, 70, 3) and not np.array_equal(a, b)
+    assert np.array_equal(a, np.asarray(Image.open(io.BytesIO(_post(hint_client, []).content))))
+
+
+@pytest.mark.parametrize("hints, words", [("[", "Expecting value"), ('{"x": 1}', "expected a JSON list"),
+                                          ([{"x": 1, "y": 1, "color": "blue"}], "bad hint colour"),
+                                          ([{"x": 1, "y": 1}], "entry 0 must be"),
+                                          ([{"x": 70, "y": 1, "color": "#0000ff"}], "outside the image")])  # fmt: skip
+def test_bad_hints_are_400_with_a_reason(hint_client, hints, words):
+    r = _post(hint_client, hints)
+    assert r.status_code == 400 and words in r.json()["error"]
+
+
+def test_hints_for_a_model_without_hint_inputs_are_400(tiny_weights):
+    client = TestClient(create_app(Colorizer.from_pretrained(tiny_weights)))
+    assert client.get("/healthz").json()["hints"] is False
+    r = _post(client, [{"x": 1, "y": 1, "color": "#0000ff"}])
+    assert r.status_code == 400 and "takes no colour hints" in r.json()["error"]
+
+
+def test_recent_uploads_are_decoded_once():
+    cache, calls = RecentImages(size=2), []
+
+    def load(tag):
+        return lambda: calls.append(tag) or tag
+
+    assert cache.get(b"a", load("A")) == "A" and cache.get(b"a", load("A2")) == "A"
+    cache.get(b"b", load("B")), cache.get(b"c", load("C"))
+    assert cache.get(b"a", load("A3")) == "A3"  # evicted: the oldest goes first
+    assert calls == ["A", "B", "C", "A3"]
+
+
+# --- the page's point editor in a real browser, with the bundled model ----------------------------------
+
+
+def _b_of(rgb: list) -> float:
+    """Mean Lab b (yellow +, blue -) of a list of [r, g, b] pixels."""
+    arr = np.asarray(rgb, dtype=np.uint8).reshape(1, -1, 3)
+    return float(rgb_to_lab(uint8_to_tensor(arr))[0, 2].mean())
+
+
+@pytest.fixture(scope="module")
+def bundled_server():
+    if not load_pretrained(bundled_weights()).config.hints:
+        pytest.skip("the bundled generator takes no colour hints")
+    port = 0
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "autocolor", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start: " + proc.stdout.read())
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+_AROUND = """([x, y]) => {  // pixels of the result within 6 px of (x, y), as [[r, g, b], ...]
+  const img = document.querySelector("article[data-state=done] img.result");
+  const c = document.createElement("canvas");
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+  const d = g.getImageData(x - 6, y - 6, 13, 13).data, out = [];
+  for (let i = 0; i < d.length; i += 4) out.push([d[i], d[i + 1], d[i + 2]]);
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_a_person_steers_the_colour_with_a_point(bundled_server, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
+    photo = tmp_path / "street.jpg"
+    shutil.copy(EXAMPLES / "stdlib-dust-bowl-home.jpg", photo)
+    width, height = Image.open(photo).size
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(bundled_server + "/")
+        page.set_input_files("#picker", [str(photo)])
+        page.wait_for_selector("article[data-state=done] .hint-toggle", timeout=60_000)
+        page.click(".hint-toggle")
+        box = page.locator(".hint-layer").bounding_box()
+        fx, fy = 0.5, 0.6  # where the point goes, as a fraction of the photo
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.wait_for_selector("article[data-hint-version='1']", timeout=30_000)
+        at = [int(fx * width), int(fy * height)]
+        before = _b_of(page.evaluate(_AROUND, at))
+        page.fill(".hint-color", "#1e50ff")  # a strong blue: Lab b far below zero
+        page.wait_for_selector("article[data-hint-version='2']", timeout=30_000)
+        after = _b_of(page.evaluate(_AROUND, at))
+        assert after < before - 10, (before, after)  # the colour near the point moved towards blue
+        # drag the point away: the blue follows it
+        dot = page.locator("[data-testid=hint-dot]").bounding_box()
+        page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"], steps=5)
+        page.mouse.up()
+        page.wait_for_selector("article[data-hint-version='3']", timeout=30_000)
+        moved = _b_of(page.evaluate(_AROUND, [int(0.2 * width), int(0.3 * height)]))
+        assert moved < _b_of(page.evaluate(_AROUND, at)) - 10
+        page.click(".hint-delete")
+        page.wait_for_selector("article[data-hint-version='4'][data-hints='0']", timeout=30_000)
+        assert page.locator("[data-testid=hint-dot]").count() == 0
+        browser.close()
