@@ -14,6 +14,7 @@ _LAZY = {
     "DiscriminatorConfig": ("autocolor.config", "DiscriminatorConfig"),
     "TrainConfig": ("autocolor.config", "TrainConfig"),
     "ImageError": ("autocolor.io", "ImageError"),
+    "Hint": ("autocolor.hints", "Hint"),
 }
 
 __all__ = ["__version__", *_LAZY]
