@@ -54,6 +54,7 @@ class TrainConfig:
     decay_steps: int | None = None  # linear decay to 0 over the last decay_steps (default: half of steps)
     lr: float = 2e-4
     lr_d: float | None = None  # discriminator learning rate (default: lr)
+    lr_hint_scale: float = 1.0  # learning rate of the generator's hint input convolution, as a multiple of lr
     beta1: float = 0.5
     beta2: float = 0.999
     gan_mode: str = "vanilla"  # vanilla | lsgan | hinge

@@ -53,7 +53,7 @@ class Pix2PixStep:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
         betas = (tc.beta1, tc.beta2)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tc.lr, betas=betas, fused=True)
+        self.opt_g = torch.optim.Adam(self._generator_groups(), lr=tc.lr, betas=betas, fused=True)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d or tc.lr, betas=betas, fused=True)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, linear_decay(tc.steps, tc.decay_steps))
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, linear_decay(tc.steps, tc.decay_steps))
@@ -65,6 +65,15 @@ class Pix2PixStep:
                 self.G, multi_avg_fn=get_ema_multi_avg_fn(tc.ema_decay), use_buffers=True
             )
         self.step = 0
+
+    def _generator_groups(self) -> list[dict]:
+        """G's parameters; the hint input convolution (new when fine-tuning for hints) at lr * lr_hint_scale."""
+        hint = [p for name, p in self.G.named_parameters() if name.startswith("hint_in.")]
+        rest = [p for name, p in self.G.named_parameters() if not name.startswith("hint_in.")]
+        groups = [{"params": rest}]
+        if hint:
+            groups.append({"params": hint, "lr": self.cfg.train.lr * self.cfg.train.lr_hint_scale})
+        return groups
 
     def _init_generator(self, path: str) -> None:
         """Start from a trained generator of the same architecture (colorizing defaults may differ)."""

@@ -1,6 +1,8 @@
 """U-Net generator (pix2pix): L (B, 1, H, W) in [-1, 1] -> ab (B, 2, H, W) in [-1, 1] (tanh).
 
-With `config.hints` the input has 3 more channels (L, hint a, hint b, hint mask; see autocolor.hints).
+With `config.hints` the input has 3 more channels (L, hint a, hint b, hint mask; see autocolor.hints). They
+enter through their own first-layer convolution (`hint_in`, no bias), added to the one on L: the same as one
+convolution over all 4 channels, but a separate parameter, so fine-tuning can give it its own learning rate.
 
 Encoder: C64-C128-C256-C512-C512-... (4x4 convs, stride 2, LeakyReLU 0.2), decoder mirrors it with skip
 connections from each encoder level; H and W must be multiples of 2**num_downs.
@@ -40,7 +42,7 @@ class UNet(nn.Module):
         widths = _widths(cfg.ngf, cfg.num_downs)
         bias = conv_bias(cfg.norm)
         self.down = nn.ModuleList()
-        cin = self.input_channels
+        cin = cfg.in_channels
         for i, w in enumerate(widths):
             layers = [] if i == 0 else [nn.LeakyReLU(0.2, inplace=True)]
             layers.append(
@@ -50,6 +52,8 @@ class UNet(nn.Module):
                 layers.append(make_norm(cfg.norm, w))
             self.down.append(nn.Sequential(*layers))
             cin = w
+        if cfg.hints:
+            self.hint_in = nn.Conv2d(3, widths[0], 4, 2, 1, bias=False)
         self.up = nn.ModuleList()
         n = len(widths)
         for i in reversed(range(n)):  # decoder level i outputs the resolution of encoder level i - 1
@@ -84,8 +88,9 @@ class UNet(nn.Module):
         """x: (B, input_channels, H, W): L in [-1, 1] (then, with hints, hint ab in [-1, 1] and mask in {0, 1})
         -> ab: (B, 2, H, W) in [-1, 1]."""
         skips = []
-        for layer in self.down:
-            x = layer(x)
+        c = self.config.in_channels
+        for i, layer in enumerate(self.down):
+            x = layer(x[:, :c]) + self.hint_in(x[:, c:]) if i == 0 and self.config.hints else layer(x)
             skips.append(x)
         skips.pop()
         for layer in self.up:
@@ -96,12 +101,10 @@ class UNet(nn.Module):
 
 
 def add_hint_inputs(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A hint-free generator's state dict -> the same for `hints = true`: the first convolution gets 3 more
-    input channels with zero weights, so the widened network computes exactly what the old one did."""
-    state = dict(state)
+    """A hint-free generator's state dict -> the same for `hints = true`: the hint convolution starts at
+    zero, so the new network computes exactly what the old one did."""
     w = state[_FIRST_CONV]
-    state[_FIRST_CONV] = torch.cat([w, w.new_zeros(w.shape[0], 3, *w.shape[2:])], dim=1)
-    return state
+    return {**state, "hint_in.weight": w.new_zeros(w.shape[0], 3, *w.shape[2:])}
 
 
 _FIRST_CONV = "down.0.0.weight"
