@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from autocolor.checkpoint import load_pretrained  # noqa: E402
 from autocolor.color import rgb_to_lab, uint8_to_tensor  # noqa: E402
+from autocolor.io import LoadedImage  # noqa: E402
 from autocolor.pipeline import Colorizer, bundled_weights  # noqa: E402
 from autocolor.server import RecentImages, create_app  # noqa: E402
 
@@ -52,7 +53,7 @@ def test_hints_steer_the_result(hint_client):
     assert np.array_equal(a, np.asarray(Image.open(io.BytesIO(_post(hint_client, []).content))))
 
 
-@pytest.mark.parametrize("hints, words", [("[", "Expecting value"), ('{"x": 1}', "expected a JSON list"),
+@pytest.mark.parametrize("hints, words", [("[", "not JSON"), ('{"x": 1}', "expected a JSON list"),
                                           ([{"x": 1, "y": 1, "color": "blue"}], "bad hint colour"),
                                           ([{"x": 1, "y": 1}], "entry 0 must be"),
                                           ([{"x": 70, "y": 1, "color": "#0000ff"}], "outside the image")])  # fmt: skip
@@ -69,14 +70,15 @@ def test_hints_for_a_model_without_hint_inputs_are_400(tiny_weights):
 
 
 def test_recent_uploads_are_decoded_once():
-    cache, calls = RecentImages(size=2), []
+    cache, calls = RecentImages(max_pixels=2 * 100), []
 
     def load(tag):
-        return lambda: calls.append(tag) or tag
+        return lambda: calls.append(tag) or LoadedImage(np.full((10, 10, 3), len(calls), np.uint8))
 
-    assert cache.get(b"a", load("A")) == "A" and cache.get(b"a", load("A2")) == "A"
-    cache.get(b"b", load("B")), cache.get(b"c", load("C"))
-    assert cache.get(b"a", load("A3")) == "A3"  # evicted: the oldest goes first
+    first = cache.get(b"a", load("A"))
+    assert cache.get(b"a", load("A2")) is first
+    cache.get(b"b", load("B")), cache.get(b"c", load("C"))  # 300 pixels > 200: the oldest goes
+    assert cache.get(b"a", load("A3")) is not first
     assert calls == ["A", "B", "C", "A3"]
 
 
