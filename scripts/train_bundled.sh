@@ -3,11 +3,14 @@
 #
 #   scripts/train_bundled.sh [RUN_DIR]          (default runs/hints-v2; rerun the same command to resume)
 #
+# Stage A goes to RUN_DIR/a, stage B to RUN_DIR/b; the bundled weights are RUN_DIR/b's generator, exported.
+#
 # Environment: DATA (colour photos, default ../shared/photos/train), DEVICE (cpu | cuda, default: cuda when
 # available), INIT (the hint-free generator to start from; default: the v1 bundled weights taken from git
-# commit V1_COMMIT), STEPS (override train.steps), PYTHON (default: python), THREADS (torch CPU threads).
+# commit V1_COMMIT), PYTHON (default: python), THREADS (torch CPU threads).
 # Every 10th photo of DATA (sorted by path) is held out as the selection split (checkpoint, render size and
-# calibration are chosen on it); ../shared/photos/val is the test set and is not used here.
+# calibration are chosen on it); ../shared/photos/val is the test set and is not used here. STEPS is gone:
+# the step counts are part of the recipe (configs/hints.toml, configs/hints-stage2.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/hints-v2}
@@ -42,10 +45,16 @@ if [ -z "${INIT:-}" ]; then
   fi
 fi
 
-ARGS=(--config configs/hints.toml --data "$RUN/split/train" --val "$RUN/split/select" --out "$RUN"
-      --set "train.init_generator=\"$INIT\"" --set "train.device=\"$DEVICE\"")
-[ "$DEVICE" = cuda ] && ARGS+=(--set 'train.precision="bf16"')
-[ -n "${STEPS:-}" ] && ARGS+=(--set "train.steps=$STEPS")
+# stage A: the v1 generator fine-tuned with hints (configs/hints.toml); stage B continues from its generator
+# (configs/hints-stage2.toml). Each stage resumes from its last checkpoint when rerun.
 [ -n "${THREADS:-}" ] && export OMP_NUM_THREADS=$THREADS
-[ -f "$RUN/checkpoints/latest" ] && ARGS+=(--resume)
-$PYTHON -m autocolor train "${ARGS[@]}"
+stage() {  # stage CONFIG OUT INIT
+  local args=(--config "$1" --data "$RUN/split/train" --val "$RUN/split/select" --out "$2"
+              --set "train.init_generator=\"$3\"" --set "train.device=\"$DEVICE\"")
+  [ "$DEVICE" = cuda ] && args+=(--set 'train.precision="bf16"')
+  [ -f "$2/checkpoints/latest" ] && args+=(--resume)
+  $PYTHON -m autocolor train "${args[@]}"
+}
+stage configs/hints.toml "$RUN/a" "$INIT"
+stage configs/hints-stage2.toml "$RUN/b" "$RUN/a/generator"
+echo "done: $RUN/b/generator (final) and $RUN/b/best (best validation score on the selection split)"
