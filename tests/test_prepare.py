@@ -16,7 +16,7 @@ def test_grayscale_mirrors_tree_and_reports_bad_files(photo_dir, tmp_path, capsy
     )
     err = capsys.readouterr().err
     assert rc == 1
-    assert "broken.jpg" in err and "3 written, 1 skipped" in err
+    assert "broken.jpg" in err and "3 written, 1 failed" in err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "a.jpg",
         "sub/b.jpg",
@@ -47,7 +47,7 @@ def test_grayscale_clean_folder_exits_zero(tmp_path, capsys):
             "1",
         ]
     )
-    assert rc == 0 and "1 written, 0 skipped" in capsys.readouterr().err
+    assert rc == 0 and "1 written, 0 failed" in capsys.readouterr().err
     assert (tmp_path / "g" / "x.png").is_file()
 
 
