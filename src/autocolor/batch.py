@@ -136,7 +136,10 @@ class _Total:
             threading.Thread(target=self._run, args=(counter,), daemon=True).start()
 
     def _run(self, counter: Callable[[], int]) -> None:
-        self.value = counter()
+        try:
+            self.value = counter()
+        except Exception:  # the ETA is a nicety; the batch itself reports every problem
+            pass
 
 
 def run_batch(

@@ -225,14 +225,15 @@ def _decode(fp: BinaryIO, path, max_pixels: int, reduce: int) -> LoadedImage:
                 if w * h > max_pixels:
                     raise _too_large(path, f"{w}x{h} = {w * h / 1e6:.0f} MP", max_pixels)
                 if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
-                    notes.append(f"{im.format} with {im.n_frames} frames; used the first")
+                    notes.append(
+                        f"{im.format} has {im.n_frames} frames; used the first (frame 1 of {im.n_frames})"
+                    )
                 if reduce > 1:  # a quick look: JPEGs decode at up to 1/reduce of their size
                     im.draft("RGB", (max(64, w // reduce), max(64, h // reduce)))
                 im.load()
                 loaded = from_pil(im, path, notes)
-            loaded.notes[:0] = [
-                str(m.message) for m in caught if not issubclass(m.category, DeprecationWarning)
-            ]
+            warned = [m for m in caught if not issubclass(m.category, DeprecationWarning)]
+            loaded.notes[:0] = [f"Pillow warns: {m.message}" for m in warned]
             return loaded
     except ImageError:
         raise

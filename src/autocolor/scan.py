@@ -92,13 +92,17 @@ def walk(root: Path, exclude: Path | None = None) -> Iterator[tuple[Path, str] |
                     if entry.name.startswith("."):
                         continue
                     path, name = Path(entry.path), f"{rel}{entry.name}"
-                    if entry.is_dir():
+                    try:
+                        is_dir, is_file = entry.is_dir(), entry.is_file()
+                    except OSError:  # e.g. a link to itself
+                        is_dir = is_file = False
+                    if is_dir:
                         ident = _dir_id(path)
                         if ident in ancestors:
                             yield Problem(str(path), "symbolic link loop (links back to a folder above it)")
                         elif ident != skip:
                             subdirs.append((path, f"{name}/", ancestors | {ident}))
-                    elif entry.is_file():
+                    elif is_file:
                         if is_image_path(entry.name):
                             yield path, name
                     elif entry.is_symlink() and is_image_path(entry.name):
@@ -118,6 +122,10 @@ def _link_problem(path: Path) -> str:
             return f"broken symbolic link (to {os.readlink(path)})"
         return f"cannot read it ({e.strerror or e})"
     return "not a regular file"
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))  # unlike Path.resolve, never raises on a symbolic link loop
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -181,11 +189,12 @@ def plan(
                 continue
             dst = output_for(src, rel)
             if not path.is_dir():
-                if src.resolve() in given:
+                real = _real(src)
+                if real in given:
                     yield Problem(str(src), "given more than once; done once")
                     continue
-                given.add(src.resolve())
-                if dst.resolve() == src.resolve():
+                given.add(real)
+                if _real(dst) == real:
                     yield Problem(
                         str(src), f"its output {dst} is the input itself; choose another output folder"
                     )
@@ -206,7 +215,7 @@ def plan(
 def _glob(pattern: str, out_dir: Path) -> Iterator[tuple[Path, str]]:
     for match in glob.iglob(pattern, recursive=True):
         p = Path(match)
-        if p.is_file() and not _inside(p.resolve(), out_dir):
+        if p.is_file() and not _inside(_real(p), out_dir):
             yield p, p.name
 
 
