@@ -79,7 +79,8 @@ def test_colorize_folder(corpus, tiny_weights, tmp_path, capsys):
 def test_prepare_grayscale_folder(corpus, tmp_path, capsys):
     root, expected = corpus
     out = tmp_path / "gray"
-    rc = main(["prepare", "grayscale", "--original", str(root), "--grayscale", str(out), "--format", "png"])
+    args = ["prepare", "grayscale", "--original", str(root), "--grayscale", str(out), "--format", "png"]
+    rc = main([*args, "--workers", "1"])
     err = capsys.readouterr().err
     assert rc == 1
     names = [n for n in expected if n not in NOT_SCANNED]

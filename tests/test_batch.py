@@ -43,14 +43,19 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None
         time.sleep(0.002)
 
 
-def test_killed_batch_resumes_without_redoing_or_debris(tmp_path, tiny_weights):
-    photos = _photos(tmp_path / "in", 30, size=160)
+def test_killed_batch_resumes_without_redoing_or_debris(tmp_path, tiny_weights, capsys):
+    photos = _photos(tmp_path / "in", 30, size=128)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "autocolor", "colorize", str(tmp_path / "in"), "-o", str(out)]
-    cmd += ["--weights", str(tiny_weights), "--workers", "1", "--side-by-side"]
+    args = ["colorize", str(tmp_path / "in"), "-o", str(out), "--weights", str(tiny_weights)]
+    args += ["--workers", "1", "--side-by-side"]
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     manifest = out / "manifest.jsonl"
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autocolor", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(lambda: manifest.is_file() and len(_records(manifest)) >= 6, proc)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
@@ -60,15 +65,16 @@ def test_killed_batch_resumes_without_redoing_or_debris(tmp_path, tiny_weights):
         with Image.open(made) as im:
             im.load()
 
-    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr
-    records = _records(manifest)[len(_records(manifest)) - 30 :]  # the second run's 30 lines
+    capsys.readouterr()
+    assert main(args) == 0  # the same command again
+    err = capsys.readouterr().err
+    records = _records(manifest)[-30:]  # the second run's 30 lines
     second = {r["input"] for r in records if r["status"] == "written"}
     kept = {r["input"] for r in records if r["status"] == "exists"}
     assert first <= kept and not first & second  # nothing done twice
     assert kept | second == {str(p) for p in photos}
     assert len(kept - first) <= 2  # at most the jobs in flight at the kill: written, not yet recorded
-    assert f"{len(second)} written, 0 failed, {len(kept)} already done" in again.stderr
+    assert f"{len(second)} written, 0 failed, {len(kept)} already done" in err
     for p in photos:
         rel = p.relative_to(tmp_path / "in")
         for made in (out / rel, out / rel.with_name(f"{p.stem}.side-by-side.png")):
