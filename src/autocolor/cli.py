@@ -8,6 +8,13 @@ import sys
 from . import __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the full usage is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def at_least(lo: int):
     """An argparse type: a whole number >= lo, with a message saying so."""
 
@@ -279,7 +286,7 @@ def _add_train(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
     )
     parser.add_argument("--version", action="version", version=f"autocolor {__version__}")
