@@ -156,7 +156,10 @@ def test_sigkill_loses_at_most_the_steps_since_the_last_checkpoint(photo_dir, tm
         proc.communicate()
     step = _checkpoint_step(out)
     assert step >= 6
-    Trainer(tiny(**{"train.batch_size": 2}), photo_dir, out, resume=True, progress=False)  # it loads
+    it = Trainer(
+        tiny(**{"train.batch_size": 2, "train.steps": 100000}), photo_dir, out, resume=True, progress=False
+    )
+    assert it.step == step
     rc = main(["train", "--data", str(photo_dir), "--config", TINY, "--out", str(out), "--resume",
                "--steps", str(step + 2), "--checkpoint-every", "2", "--batch-size", "2", "--set", "train.val_every=0"])  # fmt: skip
     assert rc == 0

@@ -105,7 +105,15 @@ class Config:
             if not sep:
                 raise ValueError(f"--set expects key=value, got '{item}'")
             cfg.set(key.strip(), parse_value(raw.strip()))
+        cfg.check()
         return cfg
+
+    def check(self) -> None:
+        """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0)."""
+        for section, key, ok, wanted in _RANGES:
+            value = getattr(getattr(self, section), key)
+            if not ok(value):
+                raise ValueError(f"{section}.{key} must be {wanted}, got {value!r}")
 
     def set(self, dotted: str, value: Any) -> None:
         section, _, key = dotted.partition(".")
@@ -117,7 +125,7 @@ class Config:
             raise ValueError(
                 f"unknown config key '{dotted}'; valid keys: {', '.join(f'{section}.{n}' for n in names)}"
             )
-        setattr(obj, key, _coerce(getattr(obj, key), value, dotted))
+        setattr(obj, key, _coerce(names[key].type, value, dotted))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -133,14 +141,61 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def _coerce(current: Any, value: Any, name: str) -> Any:
-    if isinstance(current, bool) and not isinstance(value, bool):
-        raise ValueError(f"{name} expects true or false, got {value!r}")
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+def _positive(v: Any) -> bool:
+    return v > 0
+
+
+def _optional_positive(v: Any) -> bool:
+    return v is None or v > 0
+
+
+def _non_negative(v: Any) -> bool:
+    return v is None or v >= 0
+
+
+_RANGES = [
+    ("generator", "ngf", _positive, "at least 1"),
+    ("generator", "num_downs", _positive, "at least 1"),
+    ("generator", "render_size", _positive, "at least 1"),
+    ("generator", "dropout", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("discriminator", "ndf", _positive, "at least 1"),
+    ("discriminator", "n_layers", _positive, "at least 1"),
+    ("train", "size", _positive, "at least 1"),
+    ("train", "batch_size", _positive, "at least 1"),
+    ("train", "steps", _positive, "at least 1"),
+    ("train", "decay_steps", _non_negative, "0 or more"),
+    ("train", "lr", _positive, "above 0"),
+    ("train", "lr_d", _optional_positive, "above 0"),
+    ("train", "beta1", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("train", "beta2", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("train", "pretrain_steps", _non_negative, "0 or more"),
+    ("train", "ema_decay", lambda v: 0 <= v < 1, "in [0, 1) (0 = off)"),
+    ("train", "scale_min", _positive, "above 0"),
+    ("train", "num_workers", _non_negative, "0 or more"),
+    ("train", "checkpoint_every", _positive, "at least 1"),
+    ("train", "keep_checkpoints", _positive, "at least 1"),
+    ("train", "val_every", _non_negative, "0 (off) or more"),
+    ("train", "val_limit", _positive, "at least 1"),
+    ("train", "log_every", _positive, "at least 1"),
+]
+
+
+_TYPE_NAMES = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "a string"}
+
+
+def _coerce(annotation: Any, value: Any, name: str) -> Any:
+    """`value` as the type the field is declared with (e.g. "float", "int | None"), or a clear error."""
+    types = [t.strip() for t in str(annotation).split("|")]
+    if value is None and "None" in types:
+        return None
+    types = [t for t in types if t != "None"]
+    kind = types[0] if len(types) == 1 and types[0] in _TYPE_NAMES else None
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float" and (is_int or isinstance(value, float)):
         return float(value)
-    if isinstance(current, int) and not isinstance(current, bool) and isinstance(value, float):
-        raise ValueError(f"{name} expects an integer, got {value!r}")
-    return value
+    if kind is None or (kind == "int" and is_int) or (kind != "int" and type(value).__name__ == kind):
+        return value
+    raise ValueError(f"{name} expects {_TYPE_NAMES[kind]}, got {value!r}")
 
 
 def generator_config_from_dict(d: dict[str, Any]) -> GeneratorConfig:
