@@ -69,6 +69,24 @@ def test_rng_capture_restore_continues_every_generator(tmp_path):
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
 
 
+def test_state_of_version_0_1_0_with_a_numpy_rng_array_still_resumes(tmp_path):
+    import numpy as np
+
+    np.random.seed(3)
+    legacy = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": (3, tuple(range(625)), None),
+        "cuda": None,
+    }
+    expected = np.random.rand()
+    path = save_checkpoint(tmp_path, 1, {}, {"rng": legacy})
+    np.random.seed(0)
+    state = checkpoint_state(path)
+    ckpt.restore_rng({**state["rng"], "python": ckpt.capture_rng()["python"]})
+    assert np.random.rand() == expected
+
+
 def _generator_folder(tmp_path, tiny_weights, extra: dict):
     folder = tmp_path / "g"
     shutil.copytree(tiny_weights, folder)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 import random
 import shutil
 import tempfile
@@ -189,8 +190,12 @@ def _legacy_numpy_globals() -> list:
 
 
 def checkpoint_state(path: Path) -> dict[str, Any]:
-    """The training state of a checkpoint folder, loaded with weights_only=True (tensors and plain values)."""
-    with torch.serialization.safe_globals(_legacy_numpy_globals()):
+    """The training state of a checkpoint folder, loaded with weights_only=True (tensors and plain values;
+    for 0.1.0's checkpoints, NumPy arrays are allowed too, process-wide, from then on)."""
+    try:
+        return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        torch.serialization.add_safe_globals(_legacy_numpy_globals())
         return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
 
 
