@@ -110,10 +110,12 @@ class Config:
 
     def check(self) -> None:
         """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0)."""
-        for section, key, ok, wanted in _RANGES:
-            value = getattr(getattr(self, section), key)
-            if not ok(value):
-                raise ValueError(f"{section}.{key} must be {wanted}, got {value!r}")
+        for keys, ok, wanted in _RANGES:
+            for dotted in keys.split():
+                section, key = dotted.split(".")
+                value = getattr(getattr(self, section), key)
+                if value is not None and not ok(value):
+                    raise ValueError(f"{dotted} must be {wanted}, got {value!r}")
 
     def set(self, dotted: str, value: Any) -> None:
         section, _, key = dotted.partition(".")
@@ -141,42 +143,21 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def _positive(v: Any) -> bool:
-    return v > 0
-
-
-def _optional_positive(v: Any) -> bool:
-    return v is None or v > 0
-
-
-def _non_negative(v: Any) -> bool:
-    return v is None or v >= 0
-
-
-_RANGES = [
-    ("generator", "ngf", _positive, "at least 1"),
-    ("generator", "num_downs", _positive, "at least 1"),
-    ("generator", "render_size", _positive, "at least 1"),
-    ("generator", "dropout", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("discriminator", "ndf", _positive, "at least 1"),
-    ("discriminator", "n_layers", _positive, "at least 1"),
-    ("train", "size", _positive, "at least 1"),
-    ("train", "batch_size", _positive, "at least 1"),
-    ("train", "steps", _positive, "at least 1"),
-    ("train", "decay_steps", _non_negative, "0 or more"),
-    ("train", "lr", _positive, "above 0"),
-    ("train", "lr_d", _optional_positive, "above 0"),
-    ("train", "beta1", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("train", "beta2", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("train", "pretrain_steps", _non_negative, "0 or more"),
-    ("train", "ema_decay", lambda v: 0 <= v < 1, "in [0, 1) (0 = off)"),
-    ("train", "scale_min", _positive, "above 0"),
-    ("train", "num_workers", _non_negative, "0 or more"),
-    ("train", "checkpoint_every", _positive, "at least 1"),
-    ("train", "keep_checkpoints", _positive, "at least 1"),
-    ("train", "val_every", _non_negative, "0 (off) or more"),
-    ("train", "val_limit", _positive, "at least 1"),
-    ("train", "log_every", _positive, "at least 1"),
+_RANGES = [  # (keys, test, what the keys must be); None passes where a key may be None
+    (
+        "generator.ngf generator.num_downs generator.render_size discriminator.ndf discriminator.n_layers "
+        "train.size train.batch_size train.steps train.checkpoint_every train.keep_checkpoints "
+        "train.val_limit train.log_every",
+        lambda v: v >= 1,
+        "at least 1",
+    ),
+    (
+        "train.decay_steps train.pretrain_steps train.num_workers train.val_every",
+        lambda v: v >= 0,
+        "0 or more",
+    ),
+    ("train.lr train.lr_d train.scale_min", lambda v: v > 0, "above 0"),
+    ("generator.dropout train.beta1 train.beta2 train.ema_decay", lambda v: 0 <= v < 1, "in [0, 1)"),
 ]
 
 
