@@ -99,11 +99,13 @@ class Trainer:
         if self.dist.main:
             if checkpoint is None:
                 open_run_folder(self.out, overwrite)
-            else:
+            try:
                 dropped = trim_metrics(self.out / "metrics.jsonl", self.step)
-                if dropped:
-                    print(f"dropped {dropped} metrics.jsonl records past step {self.step}", file=sys.stderr)
-            config.save(self.out / "config.json")
+                config.save(self.out / "config.json")
+            except OSError as e:
+                raise RunFolderError(f"{self.out}: cannot write the run folder ({e.strerror})") from e
+            if dropped:
+                print(f"dropped {dropped} metrics.jsonl records past step {self.step}", file=sys.stderr)
             self.sinks = [*default_sinks(self.out), *sinks]
             if changes:
                 self.log({"step": self.step, "kind": "resume", "changed": changes})
@@ -254,7 +256,10 @@ class Trainer:
             f"step {self.step}: val psnr {result['psnr']:.2f} dB, colourfulness {result['colorfulness']:.1f} "
             f"({result['colorfulness_ratio']:.2f} of truth), l1 {result['l1']:.4f}"
         )
-        bar.write(line) if bar is not None else print(line, file=sys.stderr)
+        if bar is not None:
+            bar.write(line)
+        else:
+            print(line, file=sys.stderr)
         return result
 
     def close(self) -> None:
