@@ -108,7 +108,6 @@ def test_http_api(corpus, client):
     _post_all(corpus, client, [n for n in corpus[1] if n not in LINKS and n != NON_ASCII])
 
 
-@pytest.mark.xfail(reason="until the server sends non-ASCII names as RFC 5987 filename* (server hardening)")
 def test_http_api_non_ascii_name(corpus, client):
     _post_all(corpus, client, [NON_ASCII])
 

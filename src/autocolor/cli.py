@@ -15,21 +15,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def at_least(lo: int):
-    """An argparse type: a whole number >= lo, with a message saying so."""
-
-    def integer(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-        if value < lo:
-            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
-        return value
-
-    return integer
-
-
 def _shard(text: str):
     from .scan import Shard
 
@@ -133,7 +118,7 @@ def _add_colorize(sub) -> None:
     c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
     c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
     c.add_argument(
-        "--render-size", type=at_least(16), help="long side the network sees (default: the model's)"
+        "--render-size", type=int_range(16), help="long side the network sees (default: the model's)"
     )
     c.add_argument(
         "--side-by-side", action="store_true", help="also write NAME.side-by-side.EXT: gray | colour"
@@ -143,7 +128,7 @@ def _add_colorize(sub) -> None:
     )
     c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
-    c.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     c.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: keep them)")
     c.add_argument(
         "--shard",
@@ -154,7 +139,7 @@ def _add_colorize(sub) -> None:
         "their path, never overlap and together cover all",
     )
     c.add_argument("--manifest", help="JSON-lines record of every file (default: OUTPUT/manifest.jsonl)")
-    c.add_argument("--workers", type=at_least(1), default=2, help="files in progress at once (default 2)")
+    c.add_argument("--workers", type=int_range(1), default=2, help="files in progress at once (default 2)")
     c.set_defaults(func=_cmd_colorize)
 
 
@@ -190,10 +175,10 @@ def _add_evaluate(sub) -> None:
     )
     from .io import DEFAULT_MAX_PIXELS
 
-    e.add_argument("--render-size", type=at_least(16))
+    e.add_argument("--render-size", type=int_range(16))
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
-    e.add_argument("--limit", type=at_least(1), help="only the first N photos in name order")
-    e.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    e.add_argument("--limit", type=int_range(1), help="only the first N photos in name order")
+    e.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     e.set_defaults(func=_cmd_evaluate)
@@ -332,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--original", required=True, help="folder of colour photos (recursed)")
     c.add_argument("--grayscale", help="folder of matching gray photos (default: made from the colour ones)")
     c.add_argument("--combined", required=True, help="output folder")
-    c.add_argument("--size", type=at_least(8), default=256, help="side of each half, in pixels (default 256)")
+    c.add_argument(
+        "--size", type=int_range(8), default=256, help="side of each half, in pixels (default 256)"
+    )
     for p in (g, c):
         p.add_argument(
             "--format",
@@ -341,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="output format (jpg: quality 95, no chroma subsampling)",
         )
         p.add_argument(
-            "--workers", type=at_least(1), default=None, help="worker processes (default: all cores)"
+            "--workers", type=int_range(1), default=None, help="worker processes (default: all cores)"
         )
         p.add_argument(
             "--overwrite", action="store_true", help="redo outputs that exist (default: keep them)"
