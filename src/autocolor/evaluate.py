@@ -9,6 +9,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,15 @@ from tqdm import tqdm
 from .batch import BatchReport
 from .color import gray_uint8
 from .hint_sim import simulate_point_hints
-from .io import ImageError, LoadedImage, list_images, load_image, save_image
+from .io import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    ImageError,
+    LoadedImage,
+    list_images,
+    load_image,
+    save_image,
+)
 from .metrics import all_metrics
 from .pipeline import Colorizer
 from .plots import hint_curve
@@ -56,6 +65,7 @@ def evaluate(
     device: str = "cpu",
     precision: str = "fp32",
     hints: Sequence[int] = (0,),
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
 
@@ -65,23 +75,32 @@ def evaluate(
 
     Returns {"rows": {name: {metric: mean, "images": n, "below_gray": photos with a lower PSNR than gray}},
     "skipped": [...]}; with `out`, writes per_image.csv, summary.json, summary.md, gallery.png and index.html
-    there (and hints.png, PSNR against the number of hints, when several counts are asked for).
+    there (and hints.png, PSNR against the number of hints, when several counts are asked for). Raises
+    ValueError, before any work, for data that is missing or holds no images and for an `out` folder that
+    cannot be written.
     """
     counts = sorted(set(hints))
     if not counts or counts[0] < 0:
         raise ValueError(f"hint counts must be 0 or more, got {list(hints)}")
+    if not Path(data).exists():
+        raise ValueError(f"{data}: no such folder or file")
+    files = list_images(data)[:limit]
+    if not files:
+        raise ValueError(f"{data}: no image files found (looked for {' '.join(IMAGE_EXTENSIONS)})")
+    if out is not None:
+        _check_writable(Path(out))
     models = [model_name(w) for w in weights]
     colorizers = {
-        name: Colorizer.from_pretrained(path, device=device, precision=precision) for name, path in models
+        name: Colorizer.from_pretrained(path, device=device, precision=precision, max_pixels=max_pixels)
+        for name, path in models
     }
-    files = list_images(data)[:limit]
     report = BatchReport()
     per_image: list[dict] = []
     shown: dict[str, list[np.ndarray]] = {}
     picks = set(gallery_picks(len(files)))
     for i, path in enumerate(tqdm(files, unit="img", file=sys.stderr, disable=len(files) < 2)):
         try:
-            truth = load_image(path).rgb
+            truth = load_image(path, max_pixels).rgb
         except ImageError as e:
             report.fail(str(path), e.reason)
             continue
@@ -115,6 +134,15 @@ def evaluate(
     if out is not None:
         _write(Path(out), per_image, summary, shown, ["gray", *(n for n, _ in models), "truth"])
     return summary
+
+
+def _check_writable(out: Path) -> None:
+    """Fail now, with a clear message, rather than after the whole evaluation, if `out` cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as e:
+        raise ValueError(f"{out}: cannot write the results there ({e.strerror or e})") from None
 
 
 def markdown_table(summary: dict) -> str:
