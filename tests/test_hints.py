@@ -104,10 +104,8 @@ def test_cli_colorize_with_a_hints_file(hint_weights, tmp_path, capsys):
     expect = Colorizer.from_pretrained(hint_weights).colorize(photo, hints=load_hints(hints))
     assert np.array_equal(np.asarray(Image.open(out / "photo.png")), np.asarray(expect))
     hints.write_text(json.dumps([{"x": 80, "y": 30, "color": "#00ff00"}]))
-    assert (
-        main(["colorize", str(photo), "--weights", str(hint_weights), "-o", str(out), "--hints", str(hints)])
-        == 1
-    )
+    args = ["colorize", str(photo), "--weights", str(hint_weights), "-o", str(out), "--overwrite"]
+    assert main([*args, "--hints", str(hints)]) == 1
     assert "outside the image" in capsys.readouterr().err
     hints.write_text("[")
     assert (
