@@ -80,6 +80,8 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         render_size=args.render_size,
         side_by_side=args.side_by_side,
         fmt=args.format,
+        stabilize=not args.no_stabilize,
+        crf=args.crf,
     )
     print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
     return 0 if report.ok else 1
@@ -88,9 +90,9 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
 def _add_colorize(sub) -> None:
     from .io import DEFAULT_MAX_PIXELS
 
-    c = sub.add_parser("colorize", help="colorize photos (files, folders or glob patterns)")
+    c = sub.add_parser("colorize", help="colorize photos and videos (files, folders or glob patterns)")
     c.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files, folders (recursed) or glob patterns"
+        "inputs", nargs="+", metavar="INPUT", help="image or video files, folders (recursed) or glob patterns"
     )
     c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
     c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
@@ -104,11 +106,31 @@ def _add_colorize(sub) -> None:
     c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.add_argument(
+        "--no-stabilize", action="store_true", help="videos: colorize each frame on its own (flickers)"
+    )
+    c.add_argument("--crf", type=int, default=18, help="videos: H.264 quality, lower is better (default 18)")
     c.set_defaults(func=_cmd_colorize)
+
+
+def _cmd_evaluate_video(args: argparse.Namespace) -> int:
+    from .pipeline import Colorizer
+    from .video.evaluate import evaluate_video, video_table
+
+    colorizer = Colorizer.from_pretrained(args.weights[0] if args.weights else None, device=args.device)
+    results = [evaluate_video(colorizer, clip, args.render_size, limit=args.limit) for clip in args.video]
+    print(video_table(results), end="")
+    return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, markdown_table
+
+    if args.video:
+        return _cmd_evaluate_video(args)
+    if not args.data:
+        print("error: evaluate needs --data FOLDER or --video CLIP", file=sys.stderr)
+        return 2
 
     summary = evaluate(
         args.data,
@@ -129,7 +151,13 @@ def _add_evaluate(sub) -> None:
     e = sub.add_parser(
         "evaluate", help="measure PSNR, SSIM, CIEDE2000, colourfulness, AuC against the gray baseline"
     )
-    e.add_argument("--data", required=True, help="folder of colour photos")
+    e.add_argument("--data", help="folder of colour photos")
+    e.add_argument(
+        "--video",
+        action="append",
+        metavar="CLIP",
+        help="colour video: flicker (E_warp), PSNR and colourfulness with and without stabilisation; repeatable",
+    )
     e.add_argument(
         "--weights",
         action="append",
@@ -138,7 +166,7 @@ def _add_evaluate(sub) -> None:
     )
     e.add_argument("--render-size", type=int)
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
-    e.add_argument("--limit", type=int, help="only the first N photos in name order")
+    e.add_argument("--limit", type=int, help="only the first N photos in name order (or frames of a video)")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     e.set_defaults(func=_cmd_evaluate)

@@ -17,6 +17,7 @@ from .batch import BatchReport, distinct_outputs
 from .color import gray_uint8
 from .io import SAVE_FORMATS, ImageError, LoadedImage, list_images, save_image
 from .pipeline import Colorizer
+from .video.media import OUTPUT_FORMATS, VIDEO_EXTENSIONS, is_video, video_output_path
 
 
 def resolve_inputs(
@@ -27,7 +28,9 @@ def resolve_inputs(
     for item in map(str, inputs):
         path = Path(item)
         if path.is_dir():
-            found = [(p, p.relative_to(path)) for p in list_images(path, exclude=out_dir)]
+            found = [
+                (p, p.relative_to(path)) for p in list_images(path, exclude=out_dir, also=VIDEO_EXTENSIONS)
+            ]
         elif path.is_file():
             found = [(path, Path(path.name))]
         else:
@@ -37,6 +40,9 @@ def resolve_inputs(
                 continue
             found = [(Path(m), Path(Path(m).name)) for m in matches if Path(m).is_file()]
         for src, rel in found:
+            if is_video(src):
+                pairs.append((src, video_output_path(out_dir / rel)))
+                continue
             suffix = f".{fmt}" if fmt else (src.suffix if src.suffix.lower() in SAVE_FORMATS else ".png")
             pairs.append((src, out_dir / rel.with_suffix(suffix)))
     return distinct_outputs(pairs, report)
@@ -54,13 +60,19 @@ def colorize_files(
     side_by_side: bool = False,
     fmt: str | None = None,
     progress: bool = True,
+    stabilize: bool = True,
+    crf: int = 18,
 ) -> BatchReport:
-    """Colorize every input into out_dir; decoding of the next file overlaps the current one."""
+    """Colorize every input into out_dir; decoding of the next file overlaps the current one. Videos (found by
+    probing) become H.264 videos, with `stabilize` and quality `crf` (see `Colorizer.colorize_video`)."""
     out_dir = Path(out_dir)
     report = BatchReport()
     jobs = resolve_inputs(inputs, out_dir, report, fmt)
+    dst_of = dict(jobs)
 
-    def load(src: Path) -> LoadedImage | ImageError:
+    def load(src: Path) -> LoadedImage | ImageError | None:
+        if dst_of[src].suffix in OUTPUT_FORMATS:
+            return None  # a video: decoded as it is colorized
         try:
             return colorizer.load(src)
         except ImageError as e:
@@ -77,6 +89,13 @@ def colorize_files(
             try:
                 if isinstance(loaded, ImageError):
                     raise loaded
+                if loaded is None:
+                    colorizer.colorize_video(
+                        src, dst, stabilize, render_size=render_size, crf=crf, progress=progress
+                    )
+                    report.written += 1
+                    bar.update()
+                    continue
                 out = colorizer.colorize_loaded([loaded], render_size)[0]
                 save_image(dst, out.rgb, out.alpha)
                 if side_by_side:

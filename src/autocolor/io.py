@@ -58,15 +58,18 @@ def is_image_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def list_images(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[Path]:
-    """Image files under `root` (recursive, sorted); a single file is returned as is. Skips `exclude`'s tree."""
+def list_images(
+    root: str | os.PathLike, exclude: str | os.PathLike | None = None, also: tuple[str, ...] = ()
+) -> list[Path]:
+    """Image files (and files ending in one of `also`) under `root` (recursive, sorted); a single file is
+    returned as is. Skips `exclude`'s tree."""
     root = Path(root)
     if root.is_file():
         return [root]
     skip = Path(exclude).resolve() if exclude is not None else None
     found = []
     for p in sorted(root.rglob("*")):
-        if p.is_file() and is_image_path(p) and not p.name.startswith("."):
+        if p.is_file() and (is_image_path(p) or p.suffix.lower() in also) and not p.name.startswith("."):
             if skip is not None and p.resolve().is_relative_to(skip):
                 continue
             found.append(p)

@@ -13,12 +13,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 from tqdm import tqdm
 
 from ..io import atomic_open
 from ..pipeline import Colorizer
 from .frames import colorize_frames
-from .media import VideoReader, VideoWriter, output_format
+from .media import VideoError, VideoReader, VideoWriter, output_format
 from .stabilize import StabilizerConfig
 
 
@@ -47,6 +48,17 @@ def colorize_video(
 
     Keeps the input's size, frame count, timestamps, frame rate, rotation metadata and audio. Raises VideoError
     (an ImageError) with one clear reason for a file that is not a readable video."""
+    try:
+        return _colorize_video(colorizer, src, dst, stabilize, render_size, crf, preset, config, progress)
+    except VideoError:
+        raise
+    except av.FFmpegError as e:
+        raise VideoError(src, f"cannot be converted ({e})") from None
+
+
+def _colorize_video(
+    colorizer, src, dst, stabilize, render_size, crf, preset, config, progress
+) -> VideoResult:
     start = time.perf_counter()
     fmt = output_format(dst)
     with VideoReader(src) as reader, atomic_open(dst) as file:

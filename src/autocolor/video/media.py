@@ -142,6 +142,11 @@ def _reason(e: Exception) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
+def video_output_path(dst: Path) -> Path:
+    """Where a batch writes the colour version of a video: .mkv and .mov keep their container, others -> .mp4."""
+    return dst if dst.suffix.lower() in OUTPUT_FORMATS else dst.with_suffix(".mp4")
+
+
 def output_format(dst: str | os.PathLike) -> str:
     """FFmpeg's muxer name for an output path; only containers that take H.264 are offered."""
     suffix = Path(dst).suffix.lower()
@@ -180,7 +185,8 @@ class VideoWriter:
                 self.audio, self.copy_audio = self.out.add_stream_from_template(r.audio), True
             else:
                 self.audio = self.out.add_stream("aac", rate=r.audio.codec_context.sample_rate or 48000)
-                self.audio.layout = r.audio.codec_context.layout
+                channels = r.audio.codec_context.channels
+                self.audio.layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")
                 self.notes.append(f"audio re-encoded to AAC ({codec} cannot be copied into {self.fmt})")
         self.video = v
         for packet in self.pending:

@@ -76,4 +76,3 @@ class Stabilizer:
         self.gray, self.ab, self.hist = gray, ab, hist
         self.count = np.ones(gray.shape, np.float32)
         return ab
-
