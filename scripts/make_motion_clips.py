@@ -36,7 +36,11 @@ def motion_frames(photo: np.ndarray, kind: str, n: int, width: int, height: int)
             s = 1.0 / (1.0 + 0.35 * t)  # photo pixels per output pixel
             m = np.float32([[s, 0, (w - width * s) / 2], [0, s, (h - height * s) / 2]])
         yield cv2.warpAffine(
-            photo, m, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            photo,
+            m,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REFLECT,
         )
 
 

@@ -1,8 +1,8 @@
 """Optical flow and the forward-backward consistency test, shared by the stabiliser and the flicker metric.
 
 Conventions: images are (H, W) uint8 gray or (H, W, C) float32; a flow is (H, W, 2) float32 in pixels, (dx, dy),
-and `flow_ab[y, x]` says where pixel (x, y) of image a is found in image b. OpenCV does the work (DIS flow,
-Farneback flow and bilinear remapping); this module only fixes the conventions and the masks.
+and `flow_ab[y, x]` says where pixel (x, y) of image a is found in image b. OpenCV does the work (DIS flow and
+bilinear remapping); this module only fixes the conventions and the masks.
 """
 
 from __future__ import annotations
@@ -29,11 +29,6 @@ def dis(preset: str = "fast") -> cv2.DISOpticalFlow:
     if preset not in presets:
         raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(presets)}")
     return cv2.DISOpticalFlow_create(presets[preset])
-
-
-def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Dense flow a -> b by Farneback's polynomial expansion (OpenCV), (H, W, 2) float32."""
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 4, 15, 3, 5, 1.2, 0)
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
