@@ -69,23 +69,31 @@ def evaluate_video(
 
 
 def video_table(results: list[dict]) -> str:
-    """Markdown: one block of rows per clip, E_warp x 1000, and the stabilised/per-frame E_warp ratio."""
+    """Markdown: one block of rows per clip. E_warp x 1000, and its part above the gray input's (the colour
+    flicker: every output shares the input's lightness, so the gray row's E_warp is in all of them); the last
+    row of a block compares stabilised with per-frame (PSNR and colourfulness differences, E_warp ratios)."""
     lines = [
-        "| clip | frames | output | PSNR (dB) | colourfulness | E_warp x1000 |",
-        "|---|---:|---|---:|---:|---:|",
+        "| clip | frames | output | PSNR (dB) | colourfulness | E_warp x1000 | above gray x1000 |",
+        "|---|---:|---|---:|---:|---:|---:|",
     ]
     for r in results:
         name = Path(r["clip"]).name
+        floor = r["rows"]["gray"]["ewarp"]
         for row in ROWS:
             m = r["rows"][row]
             p = "-" if m["psnr"] == float("inf") else f"{m['psnr']:.2f}"
             lines.append(
-                f"| {name} | {r['frames']} | {row} | {p} | {m['colorfulness']:.1f} | {m['ewarp'] * 1000:.3f} |"
+                f"| {name} | {r['frames']} | {row} | {p} | {m['colorfulness']:.1f} | {m['ewarp'] * 1000:.3f} | "
+                f"{(m['ewarp'] - floor) * 1000:.3f} |"
             )
         per, stab = r["rows"]["per-frame"], r["rows"]["stabilized"]
-        ratio = stab["ewarp"] / per["ewarp"] if per["ewarp"] else float("nan")
         lines.append(
             f"| {name} | | stabilized / per-frame | {stab['psnr'] - per['psnr']:+.2f} | "
-            f"{stab['colorfulness'] - per['colorfulness']:+.1f} | x{ratio:.2f} |"
+            f"{stab['colorfulness'] - per['colorfulness']:+.1f} | x{_ratio(stab['ewarp'], per['ewarp'])} | "
+            f"x{_ratio(stab['ewarp'] - floor, per['ewarp'] - floor)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b > 0 else "-"
