@@ -106,7 +106,9 @@ class Colorizer:
             out += [self._to_pil(im) for im in self.colorize_loaded(chunk, render_size, batch_size)]
         return out
 
-    def colorize_video(self, src: str | os.PathLike, dst: str | os.PathLike, stabilize: bool = True, **kwargs):
+    def colorize_video(
+        self, src: str | os.PathLike, dst: str | os.PathLike, stabilize: bool = True, **kwargs
+    ):
         """Colorize a video file into dst (.mp4/.mkv/.mov), keeping size, timing, rotation and audio; see
         `autocolor.video.colorize_video` for the options. Needs the [video] extra."""
         from .video.convert import colorize_video
