@@ -107,11 +107,13 @@ def test_output_keeps_timing_size_rotation_and_audio_bit_exact(colorizer, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"in{ext}", f"out{ext}"])
 
 
-def test_audio_the_container_cannot_take_is_reencoded_and_said_so(colorizer, tmp_path):
+def test_audio_the_container_cannot_take_is_reencoded_and_said_so(tiny_weights, tmp_path, capsys):
     src = make_clip(tmp_path / "in.avi", audio="pcm_u8", sample_rate=8000)
-    result = colorize_video(colorizer, src, tmp_path / "out.mp4", stabilize=False)
-    b = describe(result.path)
-    assert any("re-encoded to AAC" in note and "pcm_u8" in note for note in result.notes)
+    args = ["colorize", str(src), "-o", str(tmp_path / "o"), "--weights", str(tiny_weights), "--no-stabilize"]
+    assert main([*args, "--render-size", "32"]) == 0
+    err = capsys.readouterr().err
+    assert "in.avi: audio re-encoded to AAC (pcm_u8 cannot be copied into mp4)" in err
+    b = describe(tmp_path / "o" / "in.mp4")
     assert b["audio"] == "aac" and b["frames"] == N
     assert abs(b["audio_seconds"] - N / FPS) < 1 / FPS + 1024 / 8000  # plus at most one AAC frame of padding
 

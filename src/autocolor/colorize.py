@@ -90,9 +90,11 @@ def colorize_files(
                 if isinstance(loaded, ImageError):
                     raise loaded
                 if loaded is None:
-                    colorizer.colorize_video(
+                    done = colorizer.colorize_video(
                         src, dst, stabilize, render_size=render_size, crf=crf, progress=progress
                     )
+                    for note in done.notes:
+                        tqdm.write(f"note: {src}: {note}", file=sys.stderr)
                     report.written += 1
                     bar.update()
                     continue
