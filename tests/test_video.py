@@ -215,9 +215,11 @@ def test_batch_mixes_photos_and_videos_and_reports_bad_videos(tiny_weights, tmp_
 
 def test_evaluate_video_prints_the_flicker_table(tiny_weights, tmp_path, capsys):
     clip = make_clip(tmp_path / "c.mp4", audio=None)
-    assert (
-        main(["evaluate", "--video", str(clip), "--weights", str(tiny_weights), "--render-size", "32"]) == 0
-    )
-    out = capsys.readouterr().out
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    args = ["--video", str(clip), "--video", str(tmp_path / "bad.mp4"), "--weights", str(tiny_weights)]
+    assert main(["evaluate", *args, "--render-size", "32"]) == 1
+    captured = capsys.readouterr()
+    assert "bad.mp4: not a readable video" in captured.err
+    out = captured.out
     for row in ("| gray |", "| per-frame |", "| stabilized |", "| truth |", "stabilized / per-frame"):
         assert row in out

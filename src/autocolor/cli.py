@@ -150,13 +150,20 @@ def _add_colorize(sub) -> None:
 
 
 def _cmd_evaluate_video(args: argparse.Namespace) -> int:
+    from .io import ImageError
     from .pipeline import Colorizer
     from .video.evaluate import evaluate_video, video_table
 
     colorizer = Colorizer.from_pretrained(args.weights[0] if args.weights else None, device=args.device)
-    results = [evaluate_video(colorizer, clip, args.render_size, limit=args.limit) for clip in args.video]
+    results, failed = [], False
+    for clip in args.video:
+        try:
+            results.append(evaluate_video(colorizer, clip, args.render_size, limit=args.limit))
+        except ImageError as e:  # a bad clip: one line, the others go on
+            print(f"error: {e}", file=sys.stderr)
+            failed = True
     print(video_table(results), end="")
-    return 0
+    return 1 if failed else 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
