@@ -1,0 +1,86 @@
+"""Colorizing in the browser: the model files a web page needs, and `autocolor export --site DIR`.
+
+The page (static/index.html + static/local/*.js) runs the exported ONNX graphs with onnxruntime-web
+(static/vendor/onnxruntime-web, bundled: nothing is fetched from outside). It finds them under `model/`
+beside the page:
+
+    model/manifest.json   {"graphs": {name: file}, "render_size", "multiple", "in_channels", "chroma_gain",
+                           "guide_radius", "guide_eps", "max_pixels"}
+    model/*.onnx          generator, lightness, guide, compose
+
+`autocolor serve` serves them from the model it runs; `export_site` writes the page, the runtime and the
+model into one folder that any static web server can serve (no Python at run time).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from .io import DEFAULT_MAX_PIXELS
+
+GRAPHS = ("generator", "lightness", "guide", "compose")
+# Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+SITE_UPLOAD_MB = 1024  # the exported page uploads nothing; only the pixel limit applies
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files("autocolor") / "static"))
+
+
+def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
+    """(graph name -> file, manifest) for a folder written by `autocolor export --onnx`."""
+    onnx_dir = Path(onnx_dir)
+    files = {name: onnx_dir / f"{name}.onnx" for name in GRAPHS}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{onnx_dir}: no browser model here (missing {', '.join(missing)}); "
+            "write one with `autocolor export --onnx DIR`"
+        )
+    config = json.loads((onnx_dir / "config.json").read_text())
+    manifest = {
+        "graphs": {name: path.name for name, path in files.items()},
+        "render_size": config["render_size"],
+        "multiple": config["multiple"],
+        "in_channels": config["in_channels"],
+        "chroma_gain": config["chroma_gain"],
+        "guide_radius": config.get("guide_radius", 0),
+        "guide_eps": config.get("guide_eps", 1e-3),
+        "max_pixels": DEFAULT_MAX_PIXELS,
+    }
+    return files, manifest
+
+
+def render_page(max_mb: int, max_mp: int, static_site: bool = False) -> str:
+    page = (static_dir() / "index.html").read_text()
+    page = page.replace("{{MAX_MB}}", str(max_mb)).replace("{{MAX_MP}}", str(max_mp))
+    return page.replace('<html lang="en">', '<html lang="en" data-static-site>', 1) if static_site else page
+
+
+def export_site(out_dir: str | Path, onnx_dir: str | Path) -> Path:
+    """Write a static web site that colorizes in the browser: index.html, static/ (scripts and runtime),
+    model/ (graphs and manifest) and _headers (cross-origin isolation for hosts that read it)."""
+    out = Path(out_dir)
+    files, manifest = browser_model(onnx_dir)
+    if out.exists() and any(out.iterdir()) and not (out / "model" / "manifest.json").is_file():
+        raise FileExistsError(f"{out}: exists and is not an autocolor site; choose an empty or new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        static_dir(), out / "static", dirs_exist_ok=True, ignore=shutil.ignore_patterns("index.html")
+    )
+    (out / "model").mkdir(exist_ok=True)
+    for path in files.values():
+        shutil.copyfile(path, out / "model" / path.name)
+    (out / "model" / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (out / "index.html").write_text(render_page(SITE_UPLOAD_MB, manifest["max_pixels"] // 1_000_000, True))
+    headers = "".join(f"  {k}: {v}\n" for k, v in ISOLATION_HEADERS.items())
+    (out / "_headers").write_text(f"/*\n{headers}")
+    return out

@@ -1,0 +1,161 @@
+// Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
+//   lightness  rgb (r, W, 3) uint8 -> fy (r, W)           per strip of rows
+//   generator  L (1, C, Hp, Wp) -> ab (1, 2, Hp, Wp)       once, at render size
+//   guide      ab (2, h, w), fy (h, w), gain, radius, eps -> coef (4, h, w)
+//   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
+// The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
+// strips of rows, so photos of many megapixels colorize at full size.
+// Messages in: {id, file, renderSize?}. Out: {id, progress, stage} ... then {id, blob, backend} or {id, error}.
+
+import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
+import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
+
+const STRIP_PIXELS = 1 << 18;
+const modelBase = new URL("../../model/", import.meta.url);
+ort.env.wasm.wasmPaths = new URL("../vendor/onnxruntime-web/", import.meta.url).href;
+// Threads need a cross-origin isolated page (COOP/COEP headers); a plain static host runs on one thread.
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+
+let engine = null;
+
+async function createEngine() {
+  const manifest = await (await fetch(new URL("manifest.json", modelBase))).json();
+  const url = name => new URL(manifest.graphs[name], modelBase).href;
+  const cpu = { executionProviders: ["wasm"] };
+  let backend = `WebAssembly, ${ort.env.wasm.numThreads} thread${ort.env.wasm.numThreads > 1 ? "s" : ""}`;
+  let generator = null;
+  if (self.navigator.gpu && (await self.navigator.gpu.requestAdapter().catch(() => null))) {
+    try {
+      generator = await ort.InferenceSession.create(url("generator"), { executionProviders: ["webgpu"] });
+      backend = "WebGPU";
+    } catch (e) {
+      console.warn("WebGPU is present but could not run the generator; using WebAssembly", e);
+    }
+  }
+  generator = generator || (await ort.InferenceSession.create(url("generator"), cpu));
+  const [lightness, guide, compose] = await Promise.all(
+    ["lightness", "guide", "compose"].map(n => ort.InferenceSession.create(url(n), cpu)),
+  );
+  return { manifest, backend, generator, lightness, guide, compose };
+}
+
+const scalar = (type, value) =>
+  new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
+
+async function lightnessRows(e, ctx, top, r, W) {
+  const rgba = ctx.getImageData(0, top, W, r).data;
+  const rgb = new Uint8Array(r * W * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", rgb, [r, W, 3]) });
+  return { fy, rgba };
+}
+
+async function colorize(e, file, renderSize, progress) {
+  const m = e.manifest;
+  const times = {};
+  let clock = performance.now();
+  const lap = name => {
+    const now = performance.now();
+    times[name] = Math.round(now - clock);
+    clock = now;
+  };
+  const bitmap = await createImageBitmap(file, {
+    imageOrientation: "from-image", // EXIF orientation, as the Python loader applies it
+    colorSpaceConversion: "none", // raw pixel values, as Pillow reads them (no ICC conversion)
+    premultiplyAlpha: "none",
+  }).catch(() => {
+    throw new Error(`${file.name}: not an image this browser can decode`);
+  });
+  const W = bitmap.width;
+  const H = bitmap.height;
+  if (W * H > m.max_pixels) {
+    bitmap.close();
+    throw new Error(`${file.name}: too large (${(W * H / 1e6).toFixed(1)} megapixels; the limit is ${m.max_pixels / 1e6})`);
+  }
+  const canvas = new OffscreenCanvas(W, H);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  lap("decode");
+
+  // 1. the network's input: lightness strip by strip, box-reduced on the way, then resampled.
+  const size = renderSize || m.render_size;
+  const [h, w] = renderShape(H, W, size);
+  const fx = reduceFactor(W, w);
+  const fyf = reduceFactor(H, h);
+  const reducer = new BoxReducer(H, W, fx, fyf);
+  const rows = Math.max(fyf, Math.floor(STRIP_PIXELS / W / fyf) * fyf);
+  for (let top = 0; top < H; top += rows) {
+    const r = Math.min(rows, H - top);
+    const { fy } = await lightnessRows(e, ctx, top, r, W);
+    const L = new Float32Array(fy.data.length);
+    for (let i = 0; i < L.length; i++) L[i] = Math.fround(Math.fround(fy.data[i] * 116) - 16);
+    reducer.add(L, top, r);
+    progress(20 * (top + r) / H, "reading");
+  }
+  const Ls = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
+  lap("input");
+
+  // 2. the network, at render size; then the guided-upsampling model of its colour.
+  const input = networkInput(Ls, h, w, m.multiple, m.in_channels);
+  const feeds = { [e.generator.inputNames[0]]: new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]) };
+  const out = (await e.generator.run(feeds))[e.generator.outputNames[0]];
+  lap("network");
+  const ab = new Float32Array(2 * h * w);
+  for (let c = 0; c < 2; c++)
+    for (let y = 0; y < h; y++)
+      ab.set(out.data.subarray((c * input.hp + y) * input.wp, (c * input.hp + y) * input.wp + w), (c * h + y) * w);
+  const fySmall = Float32Array.from(Ls, v => Math.fround(Math.fround(v + 16) / 116));
+  const { coef } = await e.guide.run({
+    ab: new ort.Tensor("float32", ab, [2, h, w]),
+    fy: new ort.Tensor("float32", fySmall, [h, w]),
+    gain: scalar("float32", m.chroma_gain),
+    radius: scalar("int64", m.guide_radius),
+    eps: scalar("float32", m.guide_eps),
+  });
+  lap("guide");
+  progress(40, "colouring");
+
+  // 3. full resolution, strip by strip, written back over the photo in the same canvas.
+  const strip = Math.max(1, Math.floor(STRIP_PIXELS / W));
+  for (let top = 0; top < H; top += strip) {
+    const r = Math.min(strip, H - top);
+    const { fy, rgba } = await lightnessRows(e, ctx, top, r, W);
+    const res = await e.compose.run({ fy, coef, top: scalar("int64", top), height: scalar("int64", H) });
+    const rgb = res.rgb.data;
+    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+      rgba[i] = rgb[j];
+      rgba[i + 1] = rgb[j + 1];
+      rgba[i + 2] = rgb[j + 2];
+    }
+    ctx.putImageData(new ImageData(rgba, W, r), 0, top);
+    progress(40 + 50 * (top + r) / H, "colouring");
+  }
+  lap("compose");
+  progress(95, "encoding");
+  const blob = await canvas.convertToBlob({ type: "image/png" });
+  lap("encode");
+  return { blob, times };
+}
+
+self.onmessage = async ({ data }) => {
+  const { id, file, renderSize } = data;
+  try {
+    engine = engine || createEngine().catch(err => {
+      engine = null; // a failed start is retried with the next photo
+      throw err;
+    });
+    const e = await engine;
+    if (!file) return self.postMessage({ id, ready: true, backend: e.backend });
+    const { blob, times } = await colorize(e, file, renderSize, (progress, stage) =>
+      self.postMessage({ id, progress, stage }),
+    );
+    self.postMessage({ id, blob, times, backend: e.backend });
+  } catch (err) {
+    self.postMessage({ id, error: String(err && err.message ? err.message : err) });
+  }
+};
