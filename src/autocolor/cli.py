@@ -154,6 +154,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     from .pipeline import Colorizer
+    from .site import find_browser_model
 
     colorizer = Colorizer.from_pretrained(args.weights, device=args.device, precision=args.precision)
     limits = ServerLimits(
@@ -161,7 +162,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         concurrency=args.concurrency,
     )
-    serve(colorizer, args.host, args.port, limits)
+    serve(colorizer, args.host, args.port, limits, browser_dir=find_browser_model(args.weights))
     return 0
 
 
@@ -179,6 +180,13 @@ def _add_serve(sub) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.site:
+        from .site import export_site
+
+        print(export_site(args.site, args.weights))
+        return 0
+    if not (args.weights and args.out):
+        raise ValueError("export needs --weights and --out (or --site DIR)")
     from .checkpoint import export_pretrained
 
     overrides = {
@@ -192,8 +200,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _add_export(sub) -> None:
     x = sub.add_parser("export", help="copy a generator folder, in float16 and with new colorizing defaults")
-    x.add_argument("--weights", required=True, help="generator folder, e.g. RUN/best")
-    x.add_argument("--out", required=True)
+    x.add_argument("--weights", help="generator folder, e.g. RUN/best (with --site: default the bundled one)")
+    x.add_argument("--out")
+    x.add_argument(
+        "--site", metavar="DIR", help="a static web site that colorizes in the browser (no server needed)"
+    )
     x.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
     )

@@ -35,6 +35,12 @@ def static_dir() -> Path:
     return Path(str(resources.files("autocolor") / "static"))
 
 
+def find_browser_model(weights: str | Path | None = None) -> Path | None:
+    """The folder holding the browser's graphs for a generator folder (None: the bundled model), or None."""
+    folder = Path(weights) if weights is not None else Path(str(resources.files("autocolor") / "weights"))
+    return folder if all((folder / f"{name}.onnx").is_file() for name in GRAPHS) else None
+
+
 def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
     """(graph name -> file, manifest) for a folder written by `autocolor export --onnx`."""
     onnx_dir = Path(onnx_dir)
@@ -49,7 +55,7 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
     manifest = {
         "graphs": {name: path.name for name, path in files.items()},
         "render_size": config["render_size"],
-        "multiple": config["multiple"],
+        "multiple": config.get("multiple", 2 ** config.get("num_downs", 0)),
         "in_channels": config["in_channels"],
         "chroma_gain": config["chroma_gain"],
         "guide_radius": config.get("guide_radius", 0),
@@ -65,13 +71,20 @@ def render_page(max_mb: int, max_mp: int, static_site: bool = False) -> str:
     return page.replace('<html lang="en">', '<html lang="en" data-static-site>', 1) if static_site else page
 
 
-def export_site(out_dir: str | Path, onnx_dir: str | Path) -> Path:
-    """Write a static web site that colorizes in the browser: index.html, static/ (scripts and runtime),
-    model/ (graphs and manifest) and _headers (cross-origin isolation for hosts that read it)."""
+def export_site(out_dir: str | Path, weights: str | Path | None = None) -> Path:
+    """Write a static web site that colorizes in the browser with the graphs of `weights` (a folder from
+    `autocolor export --onnx`; None: the bundled model): index.html, static/ (scripts and runtime), model/
+    (graphs and manifest) and _headers (cross-origin isolation, for hosts that read that file)."""
     out = Path(out_dir)
+    onnx_dir = find_browser_model(weights)
+    if onnx_dir is None:
+        raise FileNotFoundError(
+            f"{weights or 'the bundled model'}: no ONNX graphs for the browser; "
+            "write them first with `autocolor export --onnx DIR` and pass --weights DIR"
+        )
     files, manifest = browser_model(onnx_dir)
     if out.exists() and any(out.iterdir()) and not (out / "model" / "manifest.json").is_file():
-        raise FileExistsError(f"{out}: exists and is not an autocolor site; choose an empty or new folder")
+        raise ValueError(f"{out}: exists and is not an autocolor site; choose an empty or new folder")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         static_dir(), out / "static", dirs_exist_ok=True, ignore=shutil.ignore_patterns("index.html")

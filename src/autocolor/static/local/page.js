@@ -1,7 +1,8 @@
 // The page's "colorize on this device" switch. On (the default where the model has a browser version), photos
 // are colorized in a worker on this device and never sent anywhere; off, they go to this server's
 // /api/colorize. An exported static site (no server) has no switch.
-// Exposes window.autocolorLocal = { enabled(), run(file, status, bar) -> Promise<Blob> } to the page's script.
+// Exposes window.autocolorLocal = { enabled(), run(file, status, bar) -> Promise<Blob> } to the page's script;
+// its `options` ({renderSize, stripPixels}) change the render size and the rows colorized at once.
 
 const staticSite = document.documentElement.hasAttribute("data-static-site");
 const KEY = "autocolor.on-this-device";
@@ -42,6 +43,10 @@ const toggle = Object.assign(document.createElement("input"), { type: "checkbox"
 const text = document.createElement("span");
 box.append(toggle, text);
 document.getElementById("drop").before(box);
+// Decided before anything is fetched, so a photo dropped at once is never sent by mistake.
+toggle.checked = staticSite || localStorage.getItem(KEY) !== "off";
+toggle.hidden = staticSite; // nothing to switch to
+describe();
 
 function describe(note = "") {
   text.textContent = toggle.checked
@@ -57,8 +62,6 @@ async function init() {
     text.textContent = "This server's model has no browser version: photos are sent to this server.";
     return;
   }
-  toggle.checked = staticSite || localStorage.getItem(KEY) !== "off";
-  toggle.hidden = staticSite; // nothing to switch to
   toggle.onchange = () => {
     localStorage.setItem(KEY, toggle.checked ? "on" : "off");
     describe();
@@ -76,10 +79,11 @@ function warmUp() {
 }
 
 window.autocolorLocal = {
+  options: {},
   enabled: () => toggle.checked,
   async run(file, status, bar) {
     status.textContent = "colorizing on this device";
-    const { blob, times } = await ask({ file }, ({ progress, stage }) => {
+    const { blob, times } = await ask({ file, options: window.autocolorLocal.options }, ({ progress, stage }) => {
       bar.value = progress;
       status.textContent = `${stage} on this device`;
     });

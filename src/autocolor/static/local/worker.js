@@ -5,7 +5,7 @@
 //   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
-// Messages in: {id, file, renderSize?}. Out: {id, progress, stage} ... then {id, blob, backend} or {id, error}.
+// Messages in: {id, file, options: {renderSize?, stripPixels?}}. Out: {id, progress, stage} ... then {id, blob, backend} or {id, error}.
 
 import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
 import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
@@ -36,7 +36,26 @@ async function createEngine() {
   const [lightness, guide, compose] = await Promise.all(
     ["lightness", "guide", "compose"].map(n => ort.InferenceSession.create(url(n), cpu)),
   );
-  return { manifest, backend, generator, lightness, guide, compose };
+  const e = { manifest, backend, generator, lightness, guide, compose };
+  await warmUp(e);
+  return e;
+}
+
+// One small run of every graph, so the first photo does not pay for first-run set-up.
+async function warmUp(e) {
+  const m = e.manifest;
+  const n = m.multiple;
+  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", new Uint8Array(n * n * 3), [n, n, 3]) });
+  const L = new ort.Tensor("float32", new Float32Array(m.in_channels * n * n), [1, m.in_channels, n, n]);
+  const ab = (await e.generator.run({ [e.generator.inputNames[0]]: L }))[e.generator.outputNames[0]];
+  const { coef } = await e.guide.run({
+    ab: new ort.Tensor("float32", ab.data.slice(0, 2 * n * n), [2, n, n]),
+    fy,
+    gain: scalar("float32", m.chroma_gain),
+    radius: scalar("int64", m.guide_radius),
+    eps: scalar("float32", m.guide_eps),
+  });
+  await e.compose.run({ fy, coef, top: scalar("int64", 0), height: scalar("int64", n) });
 }
 
 const scalar = (type, value) =>
@@ -54,7 +73,7 @@ async function lightnessRows(e, ctx, top, r, W) {
   return { fy, rgba };
 }
 
-async function colorize(e, file, renderSize, progress) {
+async function colorize(e, file, options, progress) {
   const m = e.manifest;
   const times = {};
   let clock = performance.now();
@@ -83,12 +102,13 @@ async function colorize(e, file, renderSize, progress) {
   lap("decode");
 
   // 1. the network's input: lightness strip by strip, box-reduced on the way, then resampled.
-  const size = renderSize || m.render_size;
+  const size = options.renderSize || m.render_size;
+  const stripPixels = options.stripPixels || STRIP_PIXELS;
   const [h, w] = renderShape(H, W, size);
   const fx = reduceFactor(W, w);
   const fyf = reduceFactor(H, h);
   const reducer = new BoxReducer(H, W, fx, fyf);
-  const rows = Math.max(fyf, Math.floor(STRIP_PIXELS / W / fyf) * fyf);
+  const rows = Math.max(fyf, Math.floor(stripPixels / W / fyf) * fyf);
   for (let top = 0; top < H; top += rows) {
     const r = Math.min(rows, H - top);
     const { fy } = await lightnessRows(e, ctx, top, r, W);
@@ -121,7 +141,7 @@ async function colorize(e, file, renderSize, progress) {
   progress(40, "colouring");
 
   // 3. full resolution, strip by strip, written back over the photo in the same canvas.
-  const strip = Math.max(1, Math.floor(STRIP_PIXELS / W));
+  const strip = Math.max(1, Math.floor(stripPixels / W));
   for (let top = 0; top < H; top += strip) {
     const r = Math.min(strip, H - top);
     const { fy, rgba } = await lightnessRows(e, ctx, top, r, W);
@@ -143,7 +163,7 @@ async function colorize(e, file, renderSize, progress) {
 }
 
 self.onmessage = async ({ data }) => {
-  const { id, file, renderSize } = data;
+  const { id, file, options = {} } = data;
   try {
     engine = engine || createEngine().catch(err => {
       engine = null; // a failed start is retried with the next photo
@@ -151,7 +171,7 @@ self.onmessage = async ({ data }) => {
     });
     const e = await engine;
     if (!file) return self.postMessage({ id, ready: true, backend: e.backend });
-    const { blob, times } = await colorize(e, file, renderSize, (progress, stage) =>
+    const { blob, times } = await colorize(e, file, options, (progress, stage) =>
       self.postMessage({ id, progress, stage }),
     );
     self.postMessage({ id, blob, times, backend: e.backend });

@@ -1,0 +1,125 @@
+"""Colorizing inside a real browser (Chromium, headless): the page's default path runs the exported ONNX
+graphs on the device with onnxruntime-web, sends the photo nowhere, and matches the server's result; the
+static site from `autocolor export --site` does the same from a plain static file server."""
+
+import io
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_server import _chromium, _free_port, live_server  # noqa: F401  (live_server is a fixture)
+
+from autocolor.cli import main
+
+pytestmark = pytest.mark.browser
+PHOTO = (
+    Path(__file__).resolve().parents[1] / "examples" / "stdlib-dust-bowl-home.jpg"
+)  # real, black-and-white
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    browser_path = _chromium()
+    if browser_path is None:
+        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser_path, args=ARGS)
+        yield b
+        b.close()
+
+
+def _server_result(url: str, photo: Path, render_size: int | None = None) -> np.ndarray:
+    boundary = "autocolorboundary"
+    part = '--{b}\r\nContent-Disposition: form-data; name="{n}"{f}\r\n\r\n'
+    body = part.format(b=boundary, n="file", f='; filename="p.jpg"').encode() + photo.read_bytes() + b"\r\n"
+    if render_size:
+        body += part.format(b=boundary, n="render_size", f="").encode() + f"{render_size}\r\n".encode()
+    req = urllib.request.Request(
+        url + "/api/colorize",
+        data=body + f"--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return np.asarray(Image.open(io.BytesIO(r.read())).convert("RGB"))
+
+
+def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: dict | None = None):
+    """Open the page, colorize `photo` on the device, download the result: (result, requests, page facts)."""
+    requests: list[str] = []
+    page = browser.new_page(accept_downloads=True)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url + "/")
+    assert page.is_checked("#on-device")  # on this device is the default
+    page.evaluate("o => Object.assign(window.autocolorLocal.options, o)", options or {})
+    page.set_input_files("#picker", [str(photo)])
+    page.wait_for_selector("article[data-state]", timeout=120_000)
+    assert page.get_attribute("article", "data-state") == "done", page.inner_text("article .status")
+    facts = page.evaluate(
+        "({isolated: crossOriginIsolated, where: document.getElementById('where').innerText,"
+        "  times: window.autocolorLocal.lastTimes})"
+    )
+    with page.expect_download() as info:
+        page.click("a.download")
+    info.value.save_as(saved)
+    page.close()
+    print(saved.stem, facts)
+    return np.asarray(Image.open(saved).convert("RGB")), requests, facts
+
+
+def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:
+    assert got.shape == want.shape == (*Image.open(photo).size[::-1], 3)
+    diff = np.abs(got.astype(np.int16) - want.astype(np.int16))
+    print(f"mean absolute difference {diff.mean():.4f}, max {diff.max()}")
+    assert diff.mean() <= 1.0, f"mean absolute difference {diff.mean():.3f} levels"
+    assert np.abs(got[..., 0].astype(int) - got[..., 2].astype(int)).mean() > 1  # it is in colour
+
+
+def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, tmp_path):  # noqa: F811
+    got, requests, facts = _colorize_in_browser(browser, live_server, PHOTO, tmp_path / "page.png")
+    assert not [u for u in requests if "/api/colorize" in u]  # the photo was not sent
+    assert all(u.startswith((live_server + "/", "blob:", "data:")) for u in requests), requests
+    assert facts["isolated"]  # cross-origin isolated: threaded WebAssembly
+    _compare(got, _server_result(live_server, PHOTO), PHOTO)
+
+
+def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_path):  # noqa: F811
+    photo = tmp_path / "small.jpg"  # smaller, at a small render size: the box reduction and many strips
+    Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)
+    site = tmp_path / "site"
+    assert main(["export", "--site", str(site)]) == 0
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/index.html", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        options = {"renderSize": 128, "stripPixels": 1 << 14}
+        got, requests, _ = _colorize_in_browser(browser, url, photo, tmp_path / "site.png", options)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert all(u.startswith((url + "/", "blob:", "data:")) for u in requests), requests
+    _compare(got, _server_result(live_server, photo, render_size=128), photo)
+
+
+def test_site_export_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["export", "--site", str(tmp_path)]) == 2
+    assert "not an autocolor site" in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text() == "mine"
