@@ -19,6 +19,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from .config import generator_config_from_dict
 from .io import DEFAULT_MAX_PIXELS
 
 GRAPHS = ("generator", "lightness", "guide", "compose")
@@ -51,15 +52,15 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
             f"{onnx_dir}: no browser model here (missing {', '.join(missing)}); "
             "write one with `autocolor export --onnx DIR`"
         )
-    config = json.loads((onnx_dir / "config.json").read_text())
+    config = generator_config_from_dict(json.loads((onnx_dir / "config.json").read_text()))
     manifest = {
         "graphs": {name: path.name for name, path in files.items()},
-        "render_size": config["render_size"],
-        "multiple": config.get("multiple", 2 ** config.get("num_downs", 0)),
-        "in_channels": config["in_channels"],
-        "chroma_gain": config["chroma_gain"],
-        "guide_radius": config.get("guide_radius", 0),
-        "guide_eps": config.get("guide_eps", 1e-3),
+        "render_size": config.render_size,
+        "multiple": 2**config.num_downs,
+        "in_channels": config.in_channels,
+        "chroma_gain": config.chroma_gain,
+        "guide_radius": config.guide_radius,
+        "guide_eps": config.guide_eps,
         "max_pixels": DEFAULT_MAX_PIXELS,
     }
     return files, manifest

@@ -1,5 +1,6 @@
-// The network's input, computed as the Python front end computes it (Colorizer._render_input):
-// lightness L at full size -> resized so the long side is `size` -> L / 50 - 1 -> padded to the multiple.
+// The network's input, computed as the Python front end computes it (Colorizer.prepare, network_input):
+// lightness fy = (L + 16) / 116 at full size -> resized so the long side is `size` -> L / 50 - 1 -> padded
+// to the network's multiple.
 // The resize reproduces Pillow's Image.resize(BILINEAR, reducing_gap=2.0) on a float image: a box reduction
 // by an integer factor, then a triangle filter whose support widens with the scale (values agree with
 // Pillow's to float32 rounding). Everything here is bookkeeping around that one resampler; the colour maths
@@ -37,7 +38,7 @@ export class BoxReducer {
     this.height = height;
   }
 
-  /** rows: Float32Array (r * width) of L for rows [top, top + r). */
+  /** rows: Float32Array (r * width) of fy for rows [top, top + r). */
   add(rows, top, r) {
     const { fx, fy, width, rw } = this;
     const sums = new Float64Array(rw);
@@ -106,15 +107,18 @@ export function resample(src, sh, sw, boxH, boxW, h, w) {
   return out;
 }
 
-/** L (h x w) in [0, 100] -> (channels, hp, wp) float32: channel 0 is L / 50 - 1, replicate-padded
- *  to a multiple of `multiple` at the bottom and right; any further (hint) channels are zero. */
-export function networkInput(L, h, w, multiple, channels) {
+const SLOPE = f32(116 / 50);
+const OFFSET = f32(16 / 50 + 1);
+
+/** fy (h x w) at render size -> (channels, hp, wp) float32: channel 0 is L / 50 - 1 (in float32, as numpy
+ *  computes it), edge-padded to a multiple of `multiple` at the bottom and right; further (hint) channels zero. */
+export function networkInput(fy, h, w, multiple, channels) {
   const hp = Math.ceil(h / multiple) * multiple;
   const wp = Math.ceil(w / multiple) * multiple;
   const out = new Float32Array(channels * hp * wp);
   for (let y = 0; y < hp; y++) {
     const row = Math.min(y, h - 1) * w;
-    for (let x = 0; x < wp; x++) out[y * wp + x] = f32(f32(L[row + Math.min(x, w - 1)] / 50) - 1);
+    for (let x = 0; x < wp; x++) out[y * wp + x] = f32(f32(fy[row + Math.min(x, w - 1)] * SLOPE) - OFFSET);
   }
   return { data: out, hp, wp };
 }

@@ -1,7 +1,7 @@
 // Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
-//   lightness  rgb (r, W, 3) uint8 -> fy (r, W)           per strip of rows
+//   lightness  rgb (r, W, 3 or 1 for gray) uint8 -> fy (r, W)   per strip of rows
 //   generator  L (1, C, Hp, Wp) -> ab (1, 2, Hp, Wp)       once, at render size
-//   guide      ab (2, h, w), fy (h, w), gain, radius, eps -> coef (4, h, w)
+//   guide      ab (2, h, w), fy (h, w), gain, radius, eps, row (W) -> coef (4, h, W)
 //   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
@@ -54,6 +54,7 @@ async function warmUp(e) {
     gain: scalar("float32", m.chroma_gain),
     radius: scalar("int64", m.guide_radius),
     eps: scalar("float32", m.guide_eps),
+    row: new ort.Tensor("float32", new Float32Array(n), [n]),
   });
   await e.compose.run({ fy, coef, top: scalar("int64", 0), height: scalar("int64", n) });
 }
@@ -61,15 +62,22 @@ async function warmUp(e) {
 const scalar = (type, value) =>
   new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
 
+// Rows [top, top + r) of the photo -> their lightness fy (r, W); a gray strip goes as one channel, as the
+// Python front end sends it.
 async function lightnessRows(e, ctx, top, r, W) {
   const rgba = ctx.getImageData(0, top, W, r).data;
-  const rgb = new Uint8Array(r * W * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
+  let gray = true;
+  for (let i = 0; i < rgba.length && gray; i += 4) gray = rgba[i] === rgba[i + 1] && rgba[i] === rgba[i + 2];
+  const c = gray ? 1 : 3;
+  const pixels = new Uint8Array(r * W * c);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += c) {
+    pixels[j] = rgba[i];
+    if (!gray) {
+      pixels[j + 1] = rgba[i + 1];
+      pixels[j + 2] = rgba[i + 2];
+    }
   }
-  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", rgb, [r, W, 3]) });
+  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", pixels, [r, W, c]) });
   return { fy, rgba };
 }
 
@@ -112,16 +120,14 @@ async function colorize(e, file, options, progress) {
   for (let top = 0; top < H; top += rows) {
     const r = Math.min(rows, H - top);
     const { fy } = await lightnessRows(e, ctx, top, r, W);
-    const L = new Float32Array(fy.data.length);
-    for (let i = 0; i < L.length; i++) L[i] = Math.fround(Math.fround(fy.data[i] * 116) - 16);
-    reducer.add(L, top, r);
+    reducer.add(fy.data, top, r);
     progress(20 * (top + r) / H, "reading");
   }
-  const Ls = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
+  const small = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
   lap("input");
 
   // 2. the network, at render size; then the guided-upsampling model of its colour.
-  const input = networkInput(Ls, h, w, m.multiple, m.in_channels);
+  const input = networkInput(small, h, w, m.multiple, m.in_channels);
   const feeds = { [e.generator.inputNames[0]]: new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]) };
   const out = (await e.generator.run(feeds))[e.generator.outputNames[0]];
   lap("network");
@@ -129,13 +135,13 @@ async function colorize(e, file, options, progress) {
   for (let c = 0; c < 2; c++)
     for (let y = 0; y < h; y++)
       ab.set(out.data.subarray((c * input.hp + y) * input.wp, (c * input.hp + y) * input.wp + w), (c * h + y) * w);
-  const fySmall = Float32Array.from(Ls, v => Math.fround(Math.fround(v + 16) / 116));
   const { coef } = await e.guide.run({
     ab: new ort.Tensor("float32", ab, [2, h, w]),
-    fy: new ort.Tensor("float32", fySmall, [h, w]),
+    fy: new ort.Tensor("float32", small, [h, w]),
     gain: scalar("float32", m.chroma_gain),
     radius: scalar("int64", m.guide_radius),
     eps: scalar("float32", m.guide_eps),
+    row: new ort.Tensor("float32", new Float32Array(W), [W]), // only its length (the width) is used
   });
   lap("guide");
   progress(40, "colouring");
