@@ -55,6 +55,7 @@ def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: d
     """Open the page, colorize `photo` on the device, download the result: (result, requests, page facts)."""
     requests: list[str] = []
     page = browser.new_page(accept_downloads=True)
+    page.on("pageerror", lambda e: print("page error:", e))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url + "/")
     assert page.is_checked("#on-device")  # on this device is the default
@@ -69,6 +70,13 @@ def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: d
     with page.expect_download() as info:
         page.click("a.download")
     info.value.save_as(saved)
+    facts["sent"] = [u for u in requests if "/api/colorize" in u]  # uploads while on the device: none
+    if not page.is_hidden("#on-device"):  # the switch sends the next photo to the server
+        page.uncheck("#on-device")
+        with page.expect_response("**/api/colorize") as response:
+            page.set_input_files("#picker", [str(photo)])
+        assert response.value.status == 200
+        page.wait_for_selector("article:nth-child(1)[data-state=done]", timeout=120_000)
     page.close()
     print(saved.stem, facts)
     return np.asarray(Image.open(saved).convert("RGB")), requests, facts
@@ -84,7 +92,7 @@ def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:
 
 def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, tmp_path):  # noqa: F811
     got, requests, facts = _colorize_in_browser(browser, live_server, PHOTO, tmp_path / "page.png")
-    assert not [u for u in requests if "/api/colorize" in u]  # the photo was not sent
+    assert facts["sent"] == []  # the photo was not sent
     assert all(u.startswith((live_server + "/", "blob:", "data:")) for u in requests), requests
     assert facts["isolated"]  # cross-origin isolated: threaded WebAssembly
     _compare(got, _server_result(live_server, PHOTO), PHOTO)
@@ -110,11 +118,12 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
             except OSError:
                 time.sleep(0.1)
         options = {"renderSize": 128, "stripPixels": 1 << 14}
-        got, requests, _ = _colorize_in_browser(browser, url, photo, tmp_path / "site.png", options)
+        got, requests, facts = _colorize_in_browser(browser, url, photo, tmp_path / "site.png", options)
     finally:
         proc.terminate()
         proc.wait(10)
     assert all(u.startswith((url + "/", "blob:", "data:")) for u in requests), requests
+    assert facts["sent"] == []
     _compare(got, _server_result(live_server, photo, render_size=128), photo)
 
 

@@ -14,6 +14,7 @@ function startWorker() {
   if (worker) return worker;
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   worker.onmessage = ({ data }) => {
+    if (data.id === undefined) return describe(` (${data.backend})`); // the generator moved to the GPU
     const job = pending.get(data.id);
     if (!job) return;
     if (data.progress !== undefined) return job.progress(data);
