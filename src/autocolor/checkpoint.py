@@ -16,11 +16,10 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save
 
+from .backends import CONFIG_NAME, WEIGHTS_NAME
 from .config import GeneratorConfig, generator_config_from_dict
 from .io import atomic_open, publish
 from .models import UNet
-
-CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

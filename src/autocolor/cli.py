@@ -71,7 +71,11 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     from .pipeline import Colorizer
 
     colorizer = Colorizer.from_pretrained(
-        args.weights, device=args.device, precision=args.precision, max_pixels=args.max_pixels
+        args.weights,
+        device=args.device,
+        precision=args.precision,
+        max_pixels=args.max_pixels,
+        backend=args.backend,
     )
     report = colorize_files(
         colorizer,
@@ -104,7 +108,17 @@ def _add_colorize(sub) -> None:
     c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    _add_backend(c)
     c.set_defaults(func=_cmd_colorize)
+
+
+def _add_backend(p) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
+    )
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -118,6 +132,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         limit=args.limit,
         device=args.device,
         precision=args.precision,
+        backend=args.backend,
     )
     print(markdown_table(summary), end="")
     if args.out:
@@ -141,6 +156,7 @@ def _add_evaluate(sub) -> None:
     e.add_argument("--limit", type=int, help="only the first N photos in name order")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    _add_backend(e)
     e.set_defaults(func=_cmd_evaluate)
 
 
@@ -155,7 +171,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     from .pipeline import Colorizer
 
-    colorizer = Colorizer.from_pretrained(args.weights, device=args.device, precision=args.precision)
+    colorizer = Colorizer.from_pretrained(
+        args.weights, device=args.device, precision=args.precision, backend=args.backend
+    )
     limits = ServerLimits(
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
         max_pixels=args.max_pixels,
@@ -175,30 +193,59 @@ def _add_serve(sub) -> None:
     s.add_argument("--concurrency", type=int, default=1, help="images colorized at once (the rest wait)")
     s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    _add_backend(s)
     s.set_defaults(func=_cmd_serve)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .checkpoint import export_pretrained
+    if not (args.out or args.onnx):
+        print("error: export needs --out DIR (safetensors) and/or --onnx DIR (ONNX graphs)", file=sys.stderr)
+        return 2
+    try:
+        from .checkpoint import export_pretrained
+        from .onnx_export import export_onnx
+    except ImportError as e:
+        print(f"error: export needs the [train] extra: pip install 'autocolor[train]' ({e})", file=sys.stderr)
+        return 2
+    from .backends import bundled_weights
 
+    weights = args.weights or bundled_weights()
     overrides = {
         k: v
-        for k, v in (("render_size", args.render_size), ("chroma_gain", args.chroma_gain))
+        for k, v in (
+            ("render_size", args.render_size),
+            ("chroma_gain", args.chroma_gain),
+            ("guide_radius", args.guide_radius),
+            ("guide_eps", args.guide_eps),
+        )
         if v is not None
     }
-    print(export_pretrained(args.weights, args.out, half=not args.fp32, **overrides))
+    if args.out:
+        print(export_pretrained(weights, args.out, half=not args.fp32, **overrides))
+    if args.onnx:
+        print(export_onnx(weights, args.onnx, **overrides))
     return 0
 
 
 def _add_export(sub) -> None:
-    x = sub.add_parser("export", help="copy a generator folder, in float16 and with new colorizing defaults")
-    x.add_argument("--weights", required=True, help="generator folder, e.g. RUN/best")
-    x.add_argument("--out", required=True)
+    x = sub.add_parser(
+        "export",
+        help="a generator folder as float16 safetensors (--out) or ONNX graphs (--onnx), new defaults",
+    )
+    x.add_argument("--weights", help="generator folder, e.g. RUN/best (default: the bundled model)")
+    x.add_argument("--out", help="folder for config.json + model.safetensors")
+    x.add_argument(
+        "--onnx", metavar="DIR", help="folder for config.json + generator.onnx + colour-path graphs"
+    )
     x.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
     )
     x.add_argument("--render-size", type=int)
     x.add_argument("--chroma-gain", type=float)
+    x.add_argument(
+        "--guide-radius", type=int, help="guided upsampling radius in render pixels (0 = bilinear)"
+    )
+    x.add_argument("--guide-eps", type=float)
     x.set_defaults(func=_cmd_export)
 
 
