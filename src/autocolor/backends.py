@@ -114,6 +114,7 @@ class OnnxBackend:
         self.config = config
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep
         opts.log_severity_level = 3
 
         def session(name: str):

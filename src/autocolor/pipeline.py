@@ -134,7 +134,7 @@ class Colorizer:
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
         small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return Prepared(fy, np.asarray(small, dtype=np.float32), image.alpha, image.path)
+        return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path)
 
     def predict_ab(self, prepared: Sequence[Prepared]) -> list[np.ndarray]:
         """Run the network: each photo's ab at render size, (2, h, w) float32 in [-1, 1], the network's own
