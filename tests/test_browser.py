@@ -79,7 +79,8 @@ def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: d
         page.wait_for_selector("article:nth-child(1)[data-state=done]", timeout=120_000)
     page.close()
     print(saved.stem, facts)
-    return np.asarray(Image.open(saved).convert("RGB")), requests, facts
+    assert Image.open(saved).mode == "RGB"  # no alpha channel added to an opaque photo
+    return np.asarray(Image.open(saved)), requests, facts
 
 
 def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 from tqdm import tqdm
 
 from .batch import BatchReport, distinct_outputs
-from .color import gray_uint8
 from .io import SAVE_FORMATS, ImageError, LoadedImage, list_images, save_image
 from .pipeline import Colorizer
 
@@ -80,7 +79,7 @@ def colorize_files(
                 out = colorizer.colorize_loaded([loaded], render_size)[0]
                 save_image(dst, out.rgb, out.alpha)
                 if side_by_side:
-                    pair = np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1)
+                    pair = np.concatenate([colorizer.gray(loaded.rgb), out.rgb], axis=1)
                     save_image(side_by_side_path(dst), pair)
                 report.written += 1
             except ImageError as e:

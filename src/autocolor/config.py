@@ -33,6 +33,10 @@ class GeneratorConfig:
     # colorizing defaults saved with the weights
     render_size: int = 256
     chroma_gain: float = 1.0  # multiplies predicted ab at inference (1 = as trained)
+    guide_radius: int = (
+        2  # guided upsampling of ab by the full-res lightness: window radius in render pixels (0 = bilinear)
+    )
+    guide_eps: float = 1e-3  # its regularisation, in units of ((L + 16) / 116)^2: larger is smoother
 
 
 @dataclass

@@ -52,6 +52,7 @@ def evaluate(
     limit: int | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    backend: str = "auto",
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
 
@@ -60,7 +61,8 @@ def evaluate(
     """
     models = [model_name(w) for w in weights]
     colorizers = {
-        name: Colorizer.from_pretrained(path, device=device, precision=precision) for name, path in models
+        name: Colorizer.from_pretrained(path, device=device, precision=precision, backend=backend)
+        for name, path in models
     }
     files = list_images(data)[:limit]
     report = BatchReport()

@@ -19,10 +19,10 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from .config import generator_config_from_dict
+from .backends import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 from .io import DEFAULT_MAX_PIXELS
 
-GRAPHS = ("generator", "lightness", "guide", "compose")
+GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS}}
 # Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -38,21 +38,21 @@ def static_dir() -> Path:
 
 def find_browser_model(weights: str | Path | None = None) -> Path | None:
     """The folder holding the browser's graphs for a generator folder (None: the bundled model), or None."""
-    folder = Path(weights) if weights is not None else Path(str(resources.files("autocolor") / "weights"))
-    return folder if all((folder / f"{name}.onnx").is_file() for name in GRAPHS) else None
+    folder = Path(weights) if weights is not None else bundled_weights()
+    return folder if all((folder / file).is_file() for file in GRAPHS.values()) else None
 
 
 def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
     """(graph name -> file, manifest) for a folder written by `autocolor export --onnx`."""
     onnx_dir = Path(onnx_dir)
-    files = {name: onnx_dir / f"{name}.onnx" for name in GRAPHS}
+    files = {name: onnx_dir / file for name, file in GRAPHS.items()}
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(
             f"{onnx_dir}: no browser model here (missing {', '.join(missing)}); "
             "write one with `autocolor export --onnx DIR`"
         )
-    config = generator_config_from_dict(json.loads((onnx_dir / "config.json").read_text()))
+    config = read_config(onnx_dir)
     manifest = {
         "graphs": {name: path.name for name, path in files.items()},
         "render_size": config.render_size,

@@ -5,7 +5,8 @@
 //   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
-// Messages in: {id, file, options: {renderSize?, stripPixels?}}. Out: {id, progress, stage} ... then {id, blob, backend} or {id, error}.
+// Messages in: {id, file, options: {renderSize?, stripPixels?}}. Out: {id, progress, stage} ... then
+// {id, blob (PNG) or bitmap (an opaque result, for the page to encode without alpha), times, backend} or {id, error}.
 
 import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
 import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
@@ -112,8 +113,10 @@ async function lightnessRows(e, ctx, top, r, W) {
       pixels[j + 2] = rgba[i + 2];
     }
   }
+  let opaque = true;
+  for (let i = 3; i < rgba.length && opaque; i += 4) opaque = rgba[i] === 255;
   const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", pixels, [r, W, c]) });
-  return { fy, rgba };
+  return { fy, rgba, opaque };
 }
 
 async function colorize(e, file, options, progress) {
@@ -151,11 +154,13 @@ async function colorize(e, file, options, progress) {
   const fx = reduceFactor(W, w);
   const fyf = reduceFactor(H, h);
   const reducer = new BoxReducer(H, W, fx, fyf);
+  let opaque = true;
   const rows = Math.max(fyf, Math.floor(stripPixels / W / fyf) * fyf);
   for (let top = 0; top < H; top += rows) {
     const r = Math.min(rows, H - top);
-    const { fy } = await lightnessRows(e, ctx, top, r, W);
-    reducer.add(fy.data, top, r);
+    const strip = await lightnessRows(e, ctx, top, r, W);
+    reducer.add(strip.fy.data, top, r);
+    opaque &&= strip.opaque;
     progress(20 * (top + r) / H, "reading");
   }
   const small = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
@@ -198,6 +203,7 @@ async function colorize(e, file, options, progress) {
   }
   lap("compose");
   progress(95, "encoding");
+  if (opaque) return { bitmap: canvas.transferToImageBitmap(), times }; // the page writes it without alpha
   const blob = await canvas.convertToBlob({ type: "image/png" });
   lap("encode");
   return { blob, times };
@@ -212,10 +218,10 @@ self.onmessage = async ({ data }) => {
     });
     const e = await engine;
     if (!file) return self.postMessage({ id, ready: true, backend: e.backend });
-    const { blob, times } = await colorize(e, file, options, (progress, stage) =>
+    const { blob, bitmap, times } = await colorize(e, file, options, (progress, stage) =>
       self.postMessage({ id, progress, stage }),
     );
-    self.postMessage({ id, blob, times, backend: e.backend });
+    self.postMessage({ id, blob, bitmap, times, backend: e.backend }, bitmap ? [bitmap] : []);
   } catch (err) {
     self.postMessage({ id, error: String(err && err.message ? err.message : err) });
   }
