@@ -5,14 +5,13 @@ static site from `autocolor export --site` does the same from a plain static fil
 import io
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from test_server import _chromium, _free_port, live_server  # noqa: F401  (live_server is a fixture)
+from test_server import _chromium, _post, _wait_until, live_server  # noqa: F401  (live_server is a fixture)
 
 from autocolor.cli import main
 
@@ -36,19 +35,10 @@ def browser():
         b.close()
 
 
-def _server_result(url: str, photo: Path, render_size: int | None = None) -> np.ndarray:
-    boundary = "autocolorboundary"
-    part = '--{b}\r\nContent-Disposition: form-data; name="{n}"{f}\r\n\r\n'
-    body = part.format(b=boundary, n="file", f='; filename="p.jpg"').encode() + photo.read_bytes() + b"\r\n"
-    if render_size:
-        body += part.format(b=boundary, n="render_size", f="").encode() + f"{render_size}\r\n".encode()
-    req = urllib.request.Request(
-        url + "/api/colorize",
-        data=body + f"--{boundary}--\r\n".encode(),
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return np.asarray(Image.open(io.BytesIO(r.read())).convert("RGB"))
+def _server_result(url: str, photo: Path, **fields: str) -> np.ndarray:
+    status, _, body = _post(url, photo.name, photo.read_bytes(), **fields)
+    assert status == 200, body
+    return np.asarray(Image.open(io.BytesIO(body)))
 
 
 def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: dict | None = None):
@@ -104,20 +94,15 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
     Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)
     site = tmp_path / "site"
     assert main(["export", "--site", str(site)]) == 0
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)],
-        stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(  # port 0: any free port, read back from its first line
+        [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), "0"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/index.html", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        url = "http://127.0.0.1:" + proc.stdout.readline().split(" port ")[1].split()[0]
+        _wait_until(lambda: urllib.request.urlopen(url + "/index.html", timeout=5).status == 200)
         options = {"renderSize": 128, "stripPixels": 1 << 14}
         got, requests, facts = _colorize_in_browser(browser, url, photo, tmp_path / "site.png", options)
     finally:
@@ -125,7 +110,7 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
         proc.wait(10)
     assert all(u.startswith((url + "/", "blob:", "data:")) for u in requests), requests
     assert facts["sent"] == []
-    _compare(got, _server_result(live_server, photo, render_size=128), photo)
+    _compare(got, _server_result(live_server, photo, render_size="128"), photo)
 
 
 def test_site_export_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
