@@ -89,6 +89,13 @@ class Colorizer:
             load_backend(path, backend, device, precision), render_size, max_pixels, guide_radius=guide_radius
         )
 
+    @classmethod
+    def from_model(cls, model, device: str = "cpu", precision: str = "fp32", **kwargs) -> Colorizer:
+        """A Colorizer around an in-memory PyTorch generator (e.g. during training), on the torch backend."""
+        from .torch_backend import TorchBackend
+
+        return cls(TorchBackend(None, device=device, precision=precision, model=model), **kwargs)
+
     # --- public API ------------------------------------------------------------------------------------
     def colorize(self, image: ImageInput, render_size: int | None = None) -> Image.Image:
         """A PIL image, an (H, W[, 3|4]) uint8 array or a path -> colour PIL image of the same size (RGB or RGBA)."""
