@@ -118,3 +118,23 @@ def test_site_export_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
     assert main(["export", "--site", str(tmp_path)]) == 2
     assert "not an autocolor site" in capsys.readouterr().err
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_the_page_and_its_runtime_ship_with_the_package():
+    """Every file under static/ (page, scripts, onnxruntime-web and its licence) is matched by pyproject's
+    package-data, expanded as setuptools does (recursive glob), so a wheel carries it."""
+    import glob
+
+    import autocolor
+    from autocolor.config import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    root = Path(autocolor.__file__).parent
+    shipped = {
+        f
+        for pattern in pyproject["tool"]["setuptools"]["package-data"]["autocolor"]
+        for f in glob.glob(pattern, root_dir=root, recursive=True)
+    }
+    files = {p.relative_to(root).as_posix() for p in (root / "static").rglob("*") if p.is_file()}
+    assert {"static/vendor/onnxruntime-web/LICENSE", "static/local/worker.js", "static/index.html"} <= files
+    assert files <= shipped, sorted(files - shipped)

@@ -40,7 +40,9 @@ def _train_config(args: argparse.Namespace):
 def _cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
-    status = train(_train_config(args), args.data, args.out, val=args.val, resume=args.resume)
+    status = train(
+        _train_config(args), args.data, args.out, val=args.val, resume=args.resume, overwrite=args.overwrite
+    )
     return 0 if status == "done" else 130
 
 
@@ -306,6 +308,9 @@ def _add_train(sub) -> None:
     t.add_argument("--config", help="TOML recipe, e.g. configs/tiny.toml")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. --set train.lr=1e-4")
     t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    t.add_argument(
+        "--overwrite", action="store_true", help="start anew in a used --out, moving the old run aside first"
+    )
     t.add_argument("--steps", type=int)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--size", type=int, help="training crop side")
