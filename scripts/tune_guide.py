@@ -44,17 +44,17 @@ def main() -> None:
             c.guide_eps = eps
             pred = c.compose(prepared, ab, guide_radius=radius).rgb
             scores[(radius, eps)].append((psnr(pred, truth), ssim(pred, truth)))
-    rows = [
-        {
-            "radius": r,
-            "eps": e,
-            "psnr": float(np.mean([s[0] for s in v])),
-            "ssim": float(np.mean([s[1] for s in v])),
-        }
-        for (r, e), v in scores.items()
-    ]
+        print(json.dumps({"photos_done": len(scores[grid[0]])}), flush=True)
+    rows = [{"radius": r, "eps": e, **_means(v)} for (r, e), v in scores.items()]
     for row in sorted(rows, key=lambda x: -x["ssim"]):
-        print(json.dumps({**row, "photos": len(files)}))
+        print(json.dumps({**row, "photos": len(files)}), flush=True)
+
+
+def _means(scores: list[tuple[float, float]]) -> dict:
+    return {
+        "psnr": round(float(np.mean([s[0] for s in scores])), 4),
+        "ssim": round(float(np.mean([s[1] for s in scores])), 5),
+    }
 
 
 if __name__ == "__main__":

@@ -128,15 +128,6 @@ class Guide(nn.Module):
         return F.interpolate(coef[None], size=size, mode="bilinear", align_corners=False)[0]
 
 
-def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):
-    """Bilinear (align_corners=False) source indices and weights for output positions out_start + [0, out_len)."""
-    pos = torch.arange(out_len, dtype=torch.float32) + out_start.to(torch.float32)
-    src = ((pos + 0.5) * (in_size / out_size.to(torch.float32)) - 0.5).clamp(min=0.0)
-    i0 = src.floor().to(torch.int64).clamp(max=in_size - 1)
-    i1 = (i0 + 1).clamp(max=in_size - 1)
-    return i0, i1, src - i0.to(torch.float32)
-
-
 class Compose(nn.Module):
     """Full-resolution lightness + render-size guided-filter coefficients -> sRGB uint8, one strip of rows.
 
@@ -148,9 +139,7 @@ class Compose(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.m = [
-            [float(v) for v in row] for row in _constants()["xyz_to_lin"].tolist()
-        ]  # linear RGB from (X, Y, Z)
+        self.m = _constants()["xyz_to_lin"].tolist()  # rows: linear R, G, B from (X/Xn, Y, Z/Zn)
 
     def forward(
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor

@@ -82,7 +82,7 @@ class Colorizer:
             path = bundled_weights()
             if not (path / "config.json").is_file():
                 raise FileNotFoundError(
-                    "no default model is bundled with this installation of autocolor; "
+                    "no default weights are bundled with this installation of autocolor; "
                     "pass the generator/ folder of a training run (--weights RUN/generator)"
                 )
         return cls(
