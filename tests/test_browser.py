@@ -15,7 +15,6 @@ from test_server import _chromium, _post, _wait_until, live_server  # noqa: F401
 
 from autocolor.cli import main
 
-pytestmark = pytest.mark.browser
 PHOTO = (
     Path(__file__).resolve().parents[1] / "examples" / "stdlib-dust-bowl-home.jpg"
 )  # real, black-and-white
@@ -81,6 +80,7 @@ def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:
     assert np.abs(got[..., 0].astype(int) - got[..., 2].astype(int)).mean() > 1  # it is in colour
 
 
+@pytest.mark.browser
 def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, tmp_path):  # noqa: F811
     got, requests, facts = _colorize_in_browser(browser, live_server, PHOTO, tmp_path / "page.png")
     assert facts["sent"] == []  # the photo was not sent
@@ -89,6 +89,7 @@ def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, 
     _compare(got, _server_result(live_server, PHOTO), PHOTO)
 
 
+@pytest.mark.browser
 def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_path):  # noqa: F811
     photo = tmp_path / "small.jpg"  # smaller, at a small render size: the box reduction and many strips
     Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)
@@ -140,6 +141,7 @@ def test_the_page_and_its_runtime_ship_with_the_package():
     assert files <= shipped, sorted(files - shipped)
 
 
+@pytest.mark.browser
 def test_the_pages_render_input_is_the_python_front_ends(live_server, browser):  # noqa: F811
     """static/local/render.js (box reduction + triangle filter, strip by strip) against the Python front end's
     lightness at render size (Colorizer.prepare), on random photos of reduced, extreme-aspect and unchanged
@@ -178,3 +180,31 @@ def test_the_pages_render_input_is_the_python_front_ends(live_server, browser): 
         got_small = np.array(values, np.float32).reshape(h, w)
         np.testing.assert_allclose(got_small, prepared.small, rtol=0, atol=2e-6, err_msg=f"{height}x{width}")
     page.close()
+
+
+def test_the_server_serves_the_browser_model_with_its_own_settings(tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from autocolor.backends import bundled_weights
+    from autocolor.pipeline import Colorizer
+    from autocolor.server import create_app
+
+    colorizer = Colorizer.from_pretrained(render_size=256)
+    client = TestClient(create_app(colorizer, browser_dir=bundled_weights()))
+    page = client.get("/")
+    for key in ("cross-origin-opener-policy", "cross-origin-embedder-policy"):
+        assert page.headers[key] in ("same-origin", "require-corp")  # threads in the browser
+    manifest = client.get("/model/manifest.json").json()
+    assert manifest["render_size"] == 256 and manifest["in_channels"] == colorizer.in_channels
+    graph = client.get("/model/" + manifest["graphs"]["compose"])
+    assert graph.status_code == 200 and graph.content == (bundled_weights() / "compose.onnx").read_bytes()
+    assert client.get("/model/model.safetensors").status_code == 404  # only the graphs are served
+    wasm = client.get("/static/vendor/onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm")
+    assert wasm.headers["content-type"] == "application/wasm"
+    assert (
+        "javascript"
+        in client.get("/static/vendor/onnxruntime-web/ort.webgpu.min.mjs").headers["content-type"]
+    )
+    bare = TestClient(create_app(colorizer))  # e.g. --weights of a run without ONNX graphs
+    assert bare.get("/model/manifest.json").status_code == 404  # the page then turns its switch off
