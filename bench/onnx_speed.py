@@ -92,8 +92,6 @@ def main() -> None:
             sides["torch"] = (cli + [str(tmp / "o2")], env_for(baseline_tree(args.baseline_ref, tmp)))
         startup = [py, "-c", "from autocolor.pipeline import Colorizer; Colorizer.from_pretrained()"]
         runs: dict[str, list[float]] = {"onnx": [], "torch": [], "startup": []}
-        for cmd, env in sides.values():
-            wall(cmd, env)  # warm the file cache
         for _ in range(args.repeats):
             for name, (cmd, env) in sides.items():
                 runs[name].append(wall(cmd, env))

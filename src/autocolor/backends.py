@@ -15,9 +15,11 @@ composer.py. `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -43,7 +45,12 @@ def read_config(directory: str | os.PathLike) -> GeneratorConfig:
             f"{directory}: no {CONFIG_NAME} (expected a folder written by save_pretrained, "
             "`autocolor export`, or a training run's generator/ folder)"
         )
-    return generator_config_from_dict(json.loads(path.read_text()))
+    raw = json.loads(path.read_text())
+    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:  # a newer version's setting; the ONNX graph carries the network itself
+        warnings.warn(f"{path}: ignoring keys unknown to this autocolor: {', '.join(unknown)}", stacklevel=2)
+    return generator_config_from_dict({k: v for k, v in raw.items() if k in known})
 
 
 def _has(module: str) -> bool:
