@@ -95,6 +95,7 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
     Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)
     site = tmp_path / "site"
     assert main(["export", "--site", str(site)]) == 0
+    assert "http.server" in (site / "README.txt").read_text()  # how to serve it, for whoever gets the folder
     proc = subprocess.Popen(  # port 0: any free port, read back from its first line
         [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), "0"],
         stdout=subprocess.PIPE,

@@ -75,7 +75,7 @@ def render_page(max_mb: int, max_mp: int, static_site: bool = False) -> str:
 def export_site(out_dir: str | Path, weights: str | Path | None = None) -> Path:
     """Write a static web site that colorizes in the browser with the graphs of `weights` (a folder from
     `autocolor export --onnx`; None: the bundled model): index.html, static/ (scripts and runtime), model/
-    (graphs and manifest) and _headers (cross-origin isolation, for hosts that read that file)."""
+    (graphs and manifest), _headers (cross-origin isolation, for hosts that read that file), README.txt."""
     out = Path(out_dir)
     onnx_dir = find_browser_model(weights)
     if onnx_dir is None:
@@ -97,4 +97,14 @@ def export_site(out_dir: str | Path, weights: str | Path | None = None) -> Path:
     (out / "index.html").write_text(render_page(SITE_UPLOAD_MB, manifest["max_pixels"] // 1_000_000, True))
     headers = "".join(f"  {k}: {v}\n" for k, v in ISOLATION_HEADERS.items())
     (out / "_headers").write_text(f"/*\n{headers}")
+    (out / "README.txt").write_text(SITE_README)
     return out
+
+
+SITE_README = """autocolor: colorize black-and-white photos in your browser. Photos never leave your computer.
+
+Browsers do not run this page from a file:// address: serve this folder with any static web server, e.g.
+    python -m http.server --directory THIS_FOLDER      then open http://127.0.0.1:8000/
+or upload the folder to any static web host. Hosts that send these headers let it use several CPU threads
+(the _headers file sets them on Netlify and Cloudflare Pages); without them it runs on one:
+""" + "".join(f"    {k}: {v}\n" for k, v in ISOLATION_HEADERS.items())
