@@ -9,7 +9,8 @@ machine hits both alike:
      the ONNX backend existed);
   2. in process: decode -> colorize -> encode of the 12 MP file, against Pillow decoding and re-encoding the
      same file (the floor no colorizer can beat), per backend;
-  3. start-up: a process that imports autocolor and loads the bundled model, start to exit.
+  3. start-up: a process that imports autocolor and loads the bundled model, start to exit (wall clock, and
+     the CPU time it used, which a loaded machine inflates less).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,10 +51,21 @@ print(json.dumps({"backend": backend, "decode_encode_s": round(f, 3), "colorize_
 """
 
 
-def wall(cmd: list[str], env: dict) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+def cpu_children() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def wall(cmd: list[str], env: dict, cpu: list[float] | None = None) -> float:
+    """Wall-clock seconds of running `cmd`; appends its CPU seconds to `cpu` when given."""
+    c0, t = cpu_children(), time.perf_counter()
+    res = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if res.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    elapsed = time.perf_counter() - t
+    if cpu is not None:
+        cpu.append(cpu_children() - c0)
+    return elapsed
 
 
 def env_for(src: Path) -> dict:
@@ -92,10 +105,11 @@ def main() -> None:
             sides["torch"] = (cli + [str(tmp / "o2")], env_for(baseline_tree(args.baseline_ref, tmp)))
         startup = [py, "-c", "from autocolor.pipeline import Colorizer; Colorizer.from_pretrained()"]
         runs: dict[str, list[float]] = {"onnx": [], "torch": [], "startup": []}
+        startup_cpu: list[float] = []
         for _ in range(args.repeats):
             for name, (cmd, env) in sides.items():
                 runs[name].append(wall(cmd, env))
-            runs["startup"].append(wall(startup, ours))
+            runs["startup"].append(wall(startup, ours, startup_cpu))
         med = {k: statistics.median(v) for k, v in runs.items()}
         print(
             json.dumps(
@@ -107,6 +121,7 @@ def main() -> None:
                     "torch_side": f"git {args.baseline_ref}" if args.baseline_ref else "--backend torch",
                     "onnx_over_torch": round(med["onnx"] / med["torch"], 3),
                     "startup_s": round(med["startup"], 3),
+                    "startup_cpu_s": round(statistics.median(startup_cpu), 3),
                 }
             ),
             flush=True,
