@@ -130,12 +130,12 @@ def test_guided_upsampling_follows_lightness_edges(tiny_onnx):
     ab = np.zeros((2, 16, 16), np.float32)
     ab[0, :, 8:] = 0.5  # red on the bright half (its edge falls on render column 8)
     plain = c.compose(p, ab, guide_radius=0).rgb.astype(int)
-    guided = c.compose(p, ab, guide_radius=2).rgb.astype(int)
+    guided = c.compose(p, ab).rgb.astype(int)  # the default radius and eps
 
     def redness(im):  # of the dark pixels just left of the edge
         return (im[..., 0] - im[..., 1])[:, 26:33].mean()
 
-    assert redness(guided) < 0.5 * redness(plain)
+    assert redness(guided) < 0.3 * redness(plain)
 
 
 def test_unknown_backend_and_missing_graphs_are_clear_errors(tiny_weights):
