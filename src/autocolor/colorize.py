@@ -14,11 +14,11 @@ import numpy as np
 
 from . import scan
 from .batch import BatchReport, Manifest, run_batch
-from .color import gray_uint8
 from .hints import HintLike
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
 from .scan import Job, Shard
+from .video.media import OUTPUT_FORMATS, VIDEO_EXTENSIONS, is_video, video_output_path
 
 
 def side_by_side_path(dst: Path) -> Path:
@@ -49,10 +49,27 @@ def colorize_job(
     if out.alpha is not None and not keeps_alpha(job.dst):
         notes.append(f"transparency dropped: {job.dst.suffix} has no alpha channel (--format png keeps it)")
     if side_by_side:
-        save_image(side_by_side_path(job.dst), np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1))
+        save_image(side_by_side_path(job.dst), np.concatenate([colorizer.gray(loaded.rgb), out.rgb], axis=1))
     del loaded
     save_image(job.dst, out.rgb, out.alpha)
     return notes
+
+
+def media_job(
+    colorizer: Colorizer,
+    job: Job,
+    render_size: int | None = None,
+    side_by_side: bool = False,
+    stabilize: bool = True,
+    crf: int = 18,
+    hints: Sequence[HintLike] | None = None,
+) -> list[str]:
+    """One file of a batch: a video (its output is a video container) or a photo (`colorize_job`, with
+    `hints`)."""
+    if job.dst.suffix.lower() in OUTPUT_FORMATS:
+        done = colorizer.colorize_video(job.src, job.dst, stabilize, render_size=render_size, crf=crf)
+        return done.notes
+    return colorize_job(colorizer, job, render_size, side_by_side, hints)
 
 
 def default_manifest(out_dir: Path, shard: Shard = scan.WHOLE) -> Path:
@@ -74,26 +91,37 @@ def colorize_files(
     shard: Shard | None = None,
     manifest: str | os.PathLike | None = None,
     workers: int = 2,
+    stabilize: bool = True,
+    crf: int = 18,
     hints: Sequence[HintLike] | None = None,
 ) -> BatchReport:
     """Colorize every input into out_dir, `workers` files at a time (two overlap one's decoding with the
     other's network pass); outputs that already exist are kept unless `overwrite`. Each result is appended to
-    `manifest` (default: `default_manifest(out_dir, shard)`). `hints` (colour points, see autocolor.hints)
-    apply to every input. Raises ValueError for an output folder that is
-    or contains an input folder."""
+    `manifest` (default: `default_manifest(out_dir, shard)`). Raises ValueError for an output folder that is
+    or contains an input folder. Videos (found by probing) become H.264 videos, with `stabilize` and quality
+    `crf` (see `Colorizer.colorize_video`). `hints` (colour points, see autocolor.hints) apply to every photo."""
     out_dir, shard = Path(out_dir), shard or scan.WHOLE
     scan.check_output([Path(i) for i in inputs if Path(i).is_dir()], out_dir)
     if fmt is not None and f".{fmt}" not in SAVE_FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(sorted(SAVE_FORMATS))}")
 
+    def output_for(src: Path, rel: str) -> Path:
+        return video_output_path(out_dir / rel) if is_video(src) else output_path(out_dir, rel, fmt)
+
     def plan():
-        return scan.plan(inputs, out_dir, lambda src, rel: output_path(out_dir, rel, fmt), shard)
+        return scan.plan(inputs, out_dir, output_for, shard, also=VIDEO_EXTENSIONS)
 
     record = Manifest(manifest or default_manifest(out_dir, shard))
     try:
         return run_batch(
             functools.partial(
-                colorize_job, colorizer, render_size=render_size, side_by_side=side_by_side, hints=hints
+                media_job,
+                colorizer,
+                render_size=render_size,
+                side_by_side=side_by_side,
+                stabilize=stabilize,
+                crf=crf,
+                hints=hints,
             ),
             plan(),
             workers=workers,
