@@ -37,6 +37,17 @@ def test_hints_outside_the_image_are_errors(x, y):
         check_hints([Hint(x, y, "#ff0000")], 10, 8)
 
 
+def test_hint_ab_matches_kornias_lab():
+    import torch
+
+    from autocolor.color import rgb_to_lab
+
+    colors = [(0, 0, 0), (255, 255, 255), (178, 34, 34), (10, 200, 90), (3, 4, 250)]
+    rgb = torch.tensor(colors, dtype=torch.float32).T[None, :, :, None] / 255.0
+    expect = rgb_to_lab(rgb)[0, 1:, :, 0].T.numpy()
+    np.testing.assert_allclose(hint_ab(colors), expect, atol=0.05)
+
+
 def test_hint_ab_is_the_colours_lab_ab():
     ab = hint_ab([(128, 128, 128), (255, 0, 0), (0, 0, 255)])
     assert np.abs(ab[0]).max() < 0.1  # gray: no colour

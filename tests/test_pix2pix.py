@@ -51,5 +51,5 @@ def test_state_dict_carries_the_step_over():
 def test_generator_input_is_what_the_generator_sees():
     step = Pix2PixStep(_tiny(), CPU)
     L, ab = step.prepare_batch(_batch(3))
-    x = step.generator_input(L, ab)
-    assert x.shape[1] == step.cfg.generator.in_channels and L.min() >= -1 and L.max() <= 1
+    x = step.generator_input(L, ab, [0, 1])
+    assert x.shape[1] == step.G.input_channels and L.min() >= -1 and L.max() <= 1

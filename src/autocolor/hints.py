@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .color import AB_SCALE, rgb_to_lab
+AB_SCALE = 110.0  # as autocolor.color: the network sees ab / 110
 
 HINT_SIDE = 3  # side of the square a hint fills at render size (training patches are 1-9 px)
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
@@ -87,14 +86,21 @@ def check_hints(hints: Iterable[object], width: int, height: int) -> list[Hint]:
     return out
 
 
+_RGB_TO_XYZ = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169],
+                        [0.019334, 0.119193, 0.950227]])  # fmt: skip  # sRGB, D65 (as kornia's rgb_to_lab)
+_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
 def hint_ab(colors: Sequence[tuple[int, int, int]]) -> np.ndarray:
-    """(r, g, b) colours -> their Lab (a, b), (N, 2) float32 in about [-110, 110]."""
+    """(r, g, b) colours -> their CIE Lab (a, b), (N, 2) float32 in about [-110, 110] (numpy only, so the
+    colorizing front end needs no torch)."""
     if not colors:
         return np.zeros((0, 2), np.float32)
-    rgb = torch.tensor(colors, dtype=torch.float32).T[None, :, :, None] / 255.0  # (1, 3, N, 1)
-    with torch.no_grad():
-        lab = rgb_to_lab(rgb)[0, 1:, :, 0]  # (2, N)
-    return lab.T.numpy().astype(np.float32)
+    rgb = np.asarray(colors, dtype=np.float64) / 255.0
+    lin = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = lin @ _RGB_TO_XYZ.T / _WHITE
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 4.0 / 29.0)
+    return np.stack([500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])], axis=1).astype(np.float32)
 
 
 def hint_raster(
