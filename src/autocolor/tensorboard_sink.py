@@ -1,0 +1,61 @@
+"""TensorBoard logging for training runs: scalars (losses, learning rate, validation metrics) and sample grids.
+
+Optional: used only when the `tensorboard` package is importable (`pip install 'autocolor[train]'`). Event files
+go to RUN/tensorboard/; watch a run with `tensorboard --logdir RUN/tensorboard` (or a folder of runs).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def tensorboard_available() -> bool:
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TensorBoardSink:
+    """Writes trainer records as TensorBoard events.
+
+    A record is a dict with "step" and "kind" ("train", "val", ...) and numbers: each number becomes the
+    scalar `KIND/KEY` at that step (e.g. train/loss_rec, train/lr, val/psnr). Images (H, W, 3) uint8 become
+    image summaries.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike, purge_step: int | None = None):
+        """`purge_step`: on resume, events at or past this step left by the interrupted run are hidden."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.log_dir = Path(log_dir)
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=30)
+
+    def log(self, record: dict[str, Any]) -> None:
+        step, kind = int(record["step"]), record.get("kind", "train")
+        for key, value in record.items():
+            if key in ("step", "kind") or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            self.writer.add_scalar(f"{kind}/{key}", value, step)
+
+    def image(self, tag: str, rgb: np.ndarray, step: int) -> None:
+        """rgb: (H, W, 3) uint8."""
+        self.writer.add_image(tag, np.ascontiguousarray(rgb), step, dataformats="HWC")
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def tensorboard_sink(run: str | os.PathLike, purge_step: int | None = None) -> TensorBoardSink | None:
+    """A sink writing to RUN/tensorboard, or None when TensorBoard is not installed."""
+    if not tensorboard_available():
+        return None
+    return TensorBoardSink(Path(run) / "tensorboard", purge_step=purge_step)
