@@ -2,7 +2,7 @@
 
 Regression-trained colorizers under-shoot colour (the L1 optimum is a median, pulled towards gray). A single
 gain on ab, chosen by the same score that picks the checkpoint (PSNR + 5 * min(colourfulness ratio, 1), see
-autocolor.train.score), on training photos (never on val), undoes part of that. The render size (long side the network sees) is chosen by the same score. Prints one
+autocolor.metrics.score), on training photos (never on val), undoes part of that. The render size (long side the network sees) is chosen by the same score. Prints one
 JSON line per (render size, gain).
 
     .venv/bin/python scripts/calibrate_chroma.py --weights runs/default/best --data ../shared/photos/train
@@ -17,9 +17,8 @@ import numpy as np
 
 from autocolor.color import gray_uint8
 from autocolor.io import LoadedImage, list_images, load_image
-from autocolor.metrics import colorfulness, psnr
+from autocolor.metrics import colorfulness, psnr, score
 from autocolor.pipeline import Colorizer
-from autocolor.train import score
 
 
 def main() -> None:

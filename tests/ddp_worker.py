@@ -13,7 +13,7 @@ cfg = Config.load(config, sys.argv[4:])
 trainer = Trainer(cfg, data, out, progress=False)
 status = trainer.fit()
 # parameters (BatchNorm running statistics are per rank between DDP's buffer broadcasts)
-state = {k: v.detach().contiguous() for k, v in trainer.G.named_parameters()}
+state = {k: v.detach().contiguous() for k, v in trainer.pix2pix.G.named_parameters()}
 save_file(state, os.path.join(out, f"rank{trainer.dist.rank}.safetensors"))
 print(f"rank {trainer.dist.rank} {status} step {trainer.step}")
 trainer.close()

@@ -81,10 +81,11 @@ def test_unknown_config_key_is_a_clear_error(photo_dir, tmp_path, capsys):
 
 
 def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
-    out = {f"G.{k}": v.clone() for k, v in trainer.G.state_dict().items()}
-    out.update({f"D.{k}": v.clone() for k, v in trainer.D.state_dict().items()})
-    out.update({f"E.{k}": v.clone() for k, v in trainer.ema.module.state_dict().items()})
-    for i, group in enumerate(trainer.opt_g.state.values()):
+    p = trainer.pix2pix
+    out = {f"G.{k}": v.clone() for k, v in p.G.state_dict().items()}
+    out.update({f"D.{k}": v.clone() for k, v in p.D.state_dict().items()})
+    out.update({f"E.{k}": v.clone() for k, v in p.ema.module.state_dict().items()})
+    for i, group in enumerate(p.opt_g.state.values()):
         out[f"adam.{i}"] = group["exp_avg_sq"].clone()
     return out
 
@@ -105,7 +106,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
     assert straight.fit() == "done"
 
     stopped = Trainer(tiny(**cfg), photo_dir, tmp_path / "b", progress=False)
-    step = stopped.train_step
+    step = stopped.pix2pix.train_step
 
     def step_then_sigterm(batch):
         logs = step(batch)
@@ -113,7 +114,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
             os.kill(os.getpid(), signal.SIGTERM)
         return logs
 
-    stopped.train_step = step_then_sigterm
+    stopped.pix2pix.train_step = step_then_sigterm
     assert stopped.fit() == "interrupted" and stopped.step == 5
     assert latest_checkpoint(tmp_path / "b" / "checkpoints").name == "step_00000005"
 
@@ -124,7 +125,7 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    assert resumed.sched_g.get_last_lr() == straight.sched_g.get_last_lr()
+    assert resumed.pix2pix.sched_g.get_last_lr() == straight.pix2pix.sched_g.get_last_lr()
 
 
 def _endless_run(data: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
@@ -215,7 +216,7 @@ def test_fine_tuning_starts_from_a_trained_generator(photo_dir, tmp_path, tiny_w
     cfg = tiny(**{"train.init_generator": str(tiny_weights), "train.batch_size": 2})
     trainer = Trainer(cfg, photo_dir, tmp_path / "ft", progress=False)
     start = load_pretrained(tiny_weights).state_dict()
-    assert all(torch.equal(v, start[k]) for k, v in trainer.G.state_dict().items())
+    assert all(torch.equal(v, start[k]) for k, v in trainer.pix2pix.G.state_dict().items())
     other = tiny(**{"train.init_generator": str(tiny_weights), "generator.ngf": 4, "train.batch_size": 2})
     with pytest.raises(ValueError, match="differs"):
         Trainer(other, photo_dir, tmp_path / "bad", progress=False)

@@ -30,7 +30,8 @@ def bench_train(
     The architecture is pix2pix's for that size (num_downs = log2(size), 70x70 PatchGAN) unless a config
     is given; data loading is excluded (random uint8 batches), so this measures the networks and the update.
     """
-    from .train import Trainer
+    from .pix2pix import Pix2PixStep
+    from .runtime import resolve_device
 
     cfg = Config.load(config)
     if config is None:
@@ -39,16 +40,16 @@ def bench_train(
     tc = cfg.train
     tc.size, tc.batch_size, tc.precision, tc.channels_last = size, batch_size, precision, channels_last
     tc.pretrain_steps, tc.steps = 0, warmup + steps
-    trainer = Trainer.for_benchmark(cfg)
+    model = Pix2PixStep(cfg, resolve_device(tc.device))
     g = torch.Generator().manual_seed(0)
     batches = [
         torch.randint(0, 256, (batch_size, size, size, 3), dtype=torch.uint8, generator=g) for _ in range(2)
     ]
     for i in range(warmup):
-        trainer.train_step(batches[i % 2])
+        model.train_step(batches[i % 2])
     t0 = time.perf_counter()
     for i in range(steps):
-        trainer.train_step(batches[i % 2])
+        model.train_step(batches[i % 2])
     dt = time.perf_counter() - t0
     return {
         "size": size,

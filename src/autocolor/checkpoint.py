@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
@@ -134,4 +136,26 @@ def latest_checkpoint(root: Path) -> Path | None:
 def load_checkpoint(path: Path, models: dict[str, torch.nn.Module]) -> dict[str, Any]:
     for name, model in models.items():
         load_tensors(model, path / f"{name}.safetensors")
-    return torch.load(path / "state.pt", map_location="cpu", weights_only=False)
+    return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+
+
+def capture_rng() -> dict[str, Any]:
+    """The global random generators' states (Python, NumPy, torch, CUDA) as tensors and plain values."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached),
+        "python": random.getstate(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+
+
+def restore_rng(rng: dict[str, Any]) -> None:
+    """Undo `capture_rng`: the global generators continue exactly where they were captured."""
+    torch.set_rng_state(rng["torch"])
+    name, keys, pos, has_gauss, cached = rng["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    version, internal, gauss = rng["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if rng["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])

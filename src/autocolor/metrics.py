@@ -75,3 +75,10 @@ def all_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         "colorfulness_truth": colorfulness(truth),
         "auc": _ab_auc_lab(pred_lab, truth_lab),
     }
+
+
+def score(val: dict[str, float]) -> float:
+    """How training picks `best/` (and scripts/calibrate_chroma.py its gain): PSNR plus a reward for
+    colourfulness up to that of the real photos, so a dull model cannot win on PSNR alone and an
+    over-saturated one gains nothing past the truth. `val` needs "psnr" and "colorfulness_ratio"."""
+    return val["psnr"] + 5.0 * min(val["colorfulness_ratio"], 1.0)

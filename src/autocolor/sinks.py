@@ -1,0 +1,86 @@
+"""Where training records go. The loop hands every record to each sink of its list:
+
+    {"kind": "train", "step", "loss_g", "loss_rec", "lr", "images_per_s", [loss_d, d_real, d_fake, loss_g_adv]}
+    {"kind": "val", "step", "l1", "psnr", "colorfulness", "colorfulness_truth", "colorfulness_ratio", "score"}
+    {"kind": "sample", "step", "path" (relative to the run folder), "image" ((H, W, 3) uint8 array)}
+    {"kind": "resume", "step", "changed": {key: [old, new]}}
+
+A sink is any object with `write(record)` and `close()`; `default_sinks` gives those every run gets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+
+class Sink(Protocol):
+    def write(self, record: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class JsonlSink:
+    """One JSON object per line in `path` (metrics.jsonl); arrays are left out (samples are PNG files)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def write(self, record: dict[str, Any]) -> None:
+        row = {k: v for k, v in record.items() if not isinstance(v, np.ndarray)}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+    def close(self) -> None:
+        pass
+
+
+def default_sinks(out: Path) -> list[Sink]:
+    """The sinks of every run in `out`."""
+    return [JsonlSink(out / "metrics.jsonl")]
+
+
+class ProgressBar:
+    """The terminal's view of a run: step / total, images per second, losses and ETA (tqdm, on stderr)."""
+
+    def __init__(self, total: int, initial: int, images_per_step: int, enabled: bool = True):
+        self.images_per_step = images_per_step
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            disable=not enabled,
+            unit="step",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+        self.t0, self.steps = time.perf_counter(), 0
+
+    @property
+    def images_per_s(self) -> float:
+        return self.steps * self.images_per_step / max(time.perf_counter() - self.t0, 1e-9)
+
+    def update(self, logs: dict[str, float]) -> None:
+        """After each step, with its losses."""
+        self.steps += 1
+        self.bar.set_postfix(
+            img_s=f"{self.images_per_s:.1f}",
+            g=f"{logs['loss_g']:.3f}",
+            l1=f"{logs['loss_rec']:.4f}",
+            d=f"{logs.get('loss_d', math.nan):.3f}",
+            refresh=False,
+        )
+        self.bar.update()
+
+    def write(self, line: str) -> None:
+        """A line above the bar."""
+        tqdm.write(line, file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.close()
