@@ -1,4 +1,6 @@
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,7 +9,10 @@ from PIL import Image
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
+from autocolor.cli import main  # noqa: E402
 from autocolor.tensorboard_sink import TensorBoardSink, tensorboard_sink  # noqa: E402
+
+TINY = str(Path(__file__).resolve().parents[1] / "configs" / "tiny.toml")
 
 
 def read_events(log_dir) -> EventAccumulator:
@@ -19,12 +24,13 @@ def read_events(log_dir) -> EventAccumulator:
 def test_sink_writes_scalars_and_images_tensorboard_reads_back(tmp_path):
     sink = tensorboard_sink(tmp_path / "run")
     assert isinstance(sink, TensorBoardSink)
-    sink.log({"step": 5, "kind": "train", "loss_rec": 0.25, "lr": 2e-4, "note": "text is skipped"})
-    sink.log({"step": 10, "kind": "train", "loss_rec": 0.125, "lr": 1e-4})
-    sink.log({"step": 10, "kind": "val", "psnr": 21.5, "colorfulness": 30.0})
+    sink.write({"step": 5, "kind": "train", "loss_rec": 0.25, "lr": 2e-4, "note": "text is skipped"})
+    sink.write({"step": 10, "kind": "train", "loss_rec": 0.125, "lr": 1e-4})
+    sink.write({"step": 10, "kind": "val", "psnr": 21.5, "colorfulness": 30.0})
     grid = np.zeros((8, 12, 3), np.uint8)
     grid[:, :6, 0] = 255
-    sink.image("val/samples", grid, 10)
+    sink.write({"step": 10, "kind": "sample", "path": "samples/step_00000010.png", "image": grid})
+    sink.write({"step": 10, "kind": "resume", "changed": {"train.steps": [10, 20]}})
     sink.close()
     acc = read_events(tmp_path / "run" / "tensorboard")
     assert set(acc.Tags()["scalars"]) == {"train/loss_rec", "train/lr", "val/psnr", "val/colorfulness"}
@@ -34,3 +40,36 @@ def test_sink_writes_scalars_and_images_tensorboard_reads_back(tmp_path):
     assert (img.step, img.width, img.height) == (10, 12, 8)
     decoded = np.asarray(Image.open(io.BytesIO(img.encoded_image_string)))
     assert (decoded[..., :3] == grid).all()
+
+
+def test_autocolor_train_writes_tensorboard_events(photo_dir, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--data", str(photo_dir), "--val", str(photo_dir), "--config", TINY, "--out", str(out)]
+    assert (
+        main(
+            [
+                *args,
+                "--steps",
+                "4",
+                "--batch-size",
+                "2",
+                "--set",
+                "train.val_every=2",
+                "--set",
+                "train.log_every=2",
+            ]
+        )
+        == 0
+    )
+    acc = read_events(out / "tensorboard")
+    scalars = set(acc.Tags()["scalars"])
+    assert {"train/loss_g", "train/loss_rec", "train/loss_d", "train/lr", "train/images_per_s"} <= scalars
+    assert {"val/psnr", "val/colorfulness", "val/l1", "val/score"} <= scalars
+    assert [e.step for e in acc.Scalars("train/loss_rec")] == [2, 4]
+    jsonl = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    val4 = next(r for r in jsonl if r["kind"] == "val" and r["step"] == 4)
+    assert acc.Scalars("val/psnr")[-1].value == pytest.approx(val4["psnr"], rel=1e-6)
+    images = acc.Images("val/samples")
+    assert [i.step for i in images] == [2, 4]
+    saved = np.asarray(Image.open(out / "samples" / "step_00000004.png").convert("RGB"))
+    assert (images[-1].height, images[-1].width) == saved.shape[:2]

@@ -6,6 +6,7 @@ go to RUN/tensorboard/; watch a run with `tensorboard --logdir RUN/tensorboard` 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -14,30 +15,31 @@ import numpy as np
 
 
 def tensorboard_available() -> bool:
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 class TensorBoardSink:
-    """Writes trainer records as TensorBoard events.
+    """A training-log sink (`write(record)`, `close()`) that writes TensorBoard events.
 
-    A record is a dict with "step" and "kind" ("train", "val", ...) and numbers: each number becomes the
-    scalar `KIND/KEY` at that step (e.g. train/loss_rec, train/lr, val/psnr). Images (H, W, 3) uint8 become
-    image summaries.
+    A record is a dict with "step" and "kind". In "train" and "val" records each number becomes the scalar
+    `KIND/KEY` at that step (train/loss_rec, train/lr, val/psnr, ...); a "sample" record's "image" ((H, W, 3)
+    uint8: gray | output | truth rows) becomes the image `val/samples`. Other kinds are ignored.
     """
 
     def __init__(self, log_dir: str | os.PathLike, purge_step: int | None = None):
-        """`purge_step`: on resume, events at or past this step left by the interrupted run are hidden."""
+        """`purge_step`: on resume, the interrupted run's events at or past this step are hidden."""
         from torch.utils.tensorboard import SummaryWriter
 
         self.log_dir = Path(log_dir)
         self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=30)
 
-    def log(self, record: dict[str, Any]) -> None:
-        step, kind = int(record["step"]), record.get("kind", "train")
+    def write(self, record: dict[str, Any]) -> None:
+        step, kind = int(record["step"]), record.get("kind")
+        if kind == "sample":
+            self.image("val/samples", record["image"], step)
+            return
+        if kind not in ("train", "val"):
+            return
         for key, value in record.items():
             if key in ("step", "kind") or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue

@@ -92,7 +92,7 @@ class Trainer:
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
             config.save(self.out / "config.json")
-            self.sinks = [*default_sinks(self.out), *sinks]
+            self.sinks = [*default_sinks(self.out, self.step), *sinks]
             print(f"data: {self.dataset.describe()}", file=sys.stderr)
 
     @property
