@@ -4,7 +4,7 @@
 
 Trains three small models with configs/learn.toml on the photos (every 10th photo is held out and used for
 validation and the pictures; the test set is not touched): pix2pix (L1 + GAN), L1 only and GAN only, each a
-few CPU minutes. Then draws into docs/how-it-works/: Lab channels, the PatchGAN's receptive field on a photo,
+few CPU minutes (on a crowded machine, OMP_NUM_THREADS=1 can be several times faster). Then draws into docs/how-it-works/: Lab channels, the PatchGAN's receptive field on a photo,
 samples over training steps, training curves, the three objectives side by side, and numbers.md (final
 validation numbers next to the gray baseline). Runs go to runs/primer/ (reused when already finished).
 """
@@ -24,14 +24,14 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from autocolor.color import model_to_rgb, rgb_to_lab, rgb_to_model, tensor_to_uint8, uint8_to_tensor
+from autocolor.color import gray_uint8, model_to_rgb, rgb_to_lab, tensor_to_uint8, uint8_to_tensor
 from autocolor.config import Config, DiscriminatorConfig
-from autocolor.data import PhotoDataset
 from autocolor.io import list_images, load_image
 from autocolor.metrics import colorfulness, psnr
 from autocolor.models import PatchGAN
 from autocolor.report import plot_curves, read_metrics, sample_grids, series
 from autocolor.train import train
+from autocolor.validation import validation_photos
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = {  # name -> (label, overrides of configs/learn.toml)
@@ -141,14 +141,12 @@ def receptive_field_figure(photo: Path, out: Path) -> int:
     return side
 
 
-def gray_baseline(ho: Path, size: int, limit: int) -> dict[str, float]:
-    ds = PhotoDataset(ho, size, train=False, limit=limit, verbose=False)
+def gray_baseline(ho: Path, limit: int) -> dict[str, float]:
+    """PSNR of the gray input itself (ab = 0) on the photos validation uses, and their colourfulness."""
     ps, cf = [], []
-    for i in range(len(ds)):
-        rgb = ds[i]["rgb"].numpy()
-        L, _ = rgb_to_model(uint8_to_tensor(rgb))
-        gray = tensor_to_uint8(model_to_rgb(L, torch.zeros(1, 2, *L.shape[-2:])))[0]
-        ps.append(psnr(gray, rgb))
+    for photo in validation_photos(ho, limit=limit):
+        rgb = photo.load()
+        ps.append(psnr(gray_uint8(rgb), rgb))
         cf.append(colorfulness(rgb))
     return {"psnr": float(np.mean(ps)), "colorfulness_truth": float(np.mean(cf))}
 
@@ -195,7 +193,7 @@ def main() -> int:
     )
 
     # validation curves of the three runs, with the gray baseline
-    base = gray_baseline(ho, size, cfg.train.val_limit)
+    base = gray_baseline(ho, cfg.train.val_limit)
     fig = Figure(figsize=(9, 3))
     ax1, ax2 = fig.subplots(1, 2)
     for name, p in runs.items():
@@ -214,7 +212,8 @@ def main() -> int:
     fig.savefig(out / "objectives-curves.png", dpi=90)
 
     lines = [
-        f"Held-out crops: {cfg.train.val_limit} photos ({ho.name}), {size} px centre crops; {args.steps} steps each.",
+        f"Validation: the first {cfg.train.val_limit} held-out photos, whole, colorized at render size {size}; "
+        f"{args.steps} steps of batch {cfg.train.batch_size} each.",
         "",
         "| objective | PSNR (dB) | colourfulness | L1 (ab) |",
         "|---|---:|---:|---:|",

@@ -38,7 +38,11 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     assert "4 steps per model" in text
     assert "l1-gan: 4 steps" in text and "l1-only: 4 steps" in text
     assert "| gray |" in text and "| L1 + GAN |" in text and "| L1 only |" in text
-    pictures = sum("image/png" in out.get("data", {}) for c in code for out in c.get("outputs", []))
+    pictures = sum(
+        bool({"image/png", "image/jpeg"} & set(out.get("data", {})))
+        for c in code
+        for out in c.get("outputs", [])
+    )
     assert pictures >= 6  # photos, L/ab, live curves, samples, comparison gallery, own photo
     for run in ("l1-gan", "l1-only"):
         assert (tmp_path / run / "generator" / "model.safetensors").is_file()
