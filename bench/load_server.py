@@ -1,118 +1,235 @@
-"""Load check for `autocolor serve`: N concurrent clients post photos to a real server on localhost.
+"""Load check for `autocolor serve` on loopback: concurrent uploads including one very large photo.
 
-Prints one JSON line: requests, errors, latency percentiles, throughput and the server's peak memory.
+While `--clients` uploads run at once (one of them `--big-megapixels`, two of them bad files), a poller asks
+/healthz every 20 ms and a sampler reads the server's RSS. Afterwards an oversized upload is sent twice (with
+a Content-Length over the limit, and chunked with no length) while the server's write counter
+(/proc/PID/io wchar: every byte it writes, to files or sockets) and its temp folder are watched.
 
-    .venv/bin/python bench/load_server.py [--weights DIR] [--clients 8] [--requests 32] [--megapixels 2]
+Prints one JSON line (an oversized status 0: no answer within 10 s without the body) and exits 1 if a target is missed: /healthz p99 < 100 ms, server peak RSS < 1.5 GB, the
+oversized upload refused with nothing written, every error body JSON {"error": ...}.
+
+    .venv/bin/python bench/load_server.py [--weights DIR] [--clients 20] [--megapixels 2] [--big-megapixels 40]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import io
 import json
-import socket
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+BOUNDARY = "autocolorload"
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def _proc(pid: int, name: str, key: str) -> int:
+    for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+        if line.startswith(key):
+            return int(line.split()[1])
+    raise KeyError(key)
 
 
-def main() -> None:
+def _jpeg(photo: Image.Image, megapixels: float) -> tuple[bytes, tuple[int, int]]:
+    scale = (megapixels * 1e6 / (photo.width * photo.height)) ** 0.5
+    im = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    return buf.getvalue(), im.size
+
+
+def _head(name: str) -> bytes:
+    return f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode()
+
+
+def _multipart(name: str, data: bytes) -> bytes:
+    return _head(name) + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 600):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"} if body is not None else {}
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read()
+    finally:
+        conn.close()
+
+
+def _is_json_error(content_type: str, content: bytes) -> bool:
+    try:
+        return content_type.startswith("application/json") and "error" in json.loads(content)
+    except ValueError:
+        return False
+
+
+def _oversized(port: int, size: int, chunked: bool) -> tuple[int, bool]:
+    """Send an upload of `size` bytes, reading the answer as soon as it comes; -> (status, JSON error?)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.putrequest("POST", "/api/colorize")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+    conn.putheader("Transfer-Encoding" if chunked else "Content-Length", "chunked" if chunked else str(size))
+    conn.endheaders()
+    if chunked:  # send until the server answers (it must, long before `size`)
+        block = b"x" * 65536
+        conn.send(b"%x\r\n%s\r\n" % (len(_head("huge.jpg")), _head("huge.jpg")))
+        try:
+            for _ in range(size // len(block)):
+                conn.send(b"%x\r\n%s\r\n" % (len(block), block))
+                conn.sock.settimeout(0.0)
+                try:
+                    if conn.sock.recv(1, 2):  # MSG_PEEK: an answer has arrived
+                        break
+                except BlockingIOError:
+                    pass
+                finally:
+                    conn.sock.settimeout(60)
+        except OSError:  # the server closed the connection after answering
+            pass
+    conn.sock.settimeout(10)
+    try:
+        r = conn.getresponse()
+    except TimeoutError:  # the server waits for a body it should have refused from the headers
+        return 0, False
+    status, ok = r.status, _is_json_error(r.getheader("Content-Type", ""), r.read())
+    conn.close()
+    return status, ok
+
+
+def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", help="generator folder (default: bundled)")
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--requests", type=int, default=32)
+    ap.add_argument("--clients", type=int, default=20, help="uploads sent at once (one big, two bad)")
     ap.add_argument("--megapixels", type=float, default=2.0)
+    ap.add_argument("--big-megapixels", type=float, default=40.0)
+    ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--port", type=int, default=0, help="0: any free port")
+    ap.add_argument(
+        "--server-args",
+        help="extra `autocolor serve` options (default: --queue CLIENTS, so all are admitted)",
+    )
     args = ap.parse_args()
     root = Path(__file__).resolve().parents[1]
     photo = Image.open(sorted((root / "examples").glob("*.jpg"))[0]).convert("L")
-    scale = (args.megapixels * 1e6 / (photo.width * photo.height)) ** 0.5
-    photo = photo.resize((round(photo.width * scale), round(photo.height * scale)))
-    buf = io.BytesIO()
-    photo.save(buf, "JPEG", quality=95)
-    body = buf.getvalue()
-    boundary = "autocolorload"
-    data = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+    big, big_size = _jpeg(photo, args.big_megapixels)
+    small, small_size = _jpeg(photo, args.megapixels)
+    uploads = [
+        ("big.jpg", big, big_size),
+        ("notes.jpg", b"not a photo", None),
+        ("cut.jpg", small[:5000], None),
+    ]
+    uploads += [(f"p{i}.jpg", small, small_size) for i in range(args.clients - len(uploads))]
 
-    port = _free_port()
-    cmd = [sys.executable, "-m", "autocolor", "serve", "--port", str(port)]
-    if args.weights:
-        cmd += ["--weights", args.weights]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    tmp = tempfile.mkdtemp(prefix="autocolor-load-")
+    extra = f"--queue {args.clients}" if args.server_args is None else args.server_args
+    cmd = [sys.executable, "-m", "autocolor", "serve", "--port", str(args.port), *extra.split()]
+    cmd += ["--concurrency", str(args.concurrency)] + (["--weights", args.weights] if args.weights else [])
+    env = {**os.environ, "TMPDIR": tmp}
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    first = server.stdout.readline()
+    if "serving at" not in first:
+        print(first + server.stdout.read(), file=sys.stderr)
+        return 1
+    threading.Thread(target=lambda: sys.stderr.writelines(server.stdout), daemon=True).start()
+    port = int(first.split("serving at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
     try:
-        for _ in range(300):
+        for _ in range(600):  # servers that announce before they listen
             try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
+                _request(port, "GET", "/healthz")
                 break
             except OSError:
                 time.sleep(0.1)
-        idle_mb = _peak_rss_mb(server.pid)
+        idle_mb = _proc(server.pid, "status", "VmRSS:") / 1024
+        done = threading.Event()
+        health: list[float] = []
+        rss: list[int] = []
 
-        def post(_):
-            req = urllib.request.Request(
-                url + "/api/colorize",
-                data=data,
-                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-            )
+        def poll() -> None:
+            while not done.is_set():
+                t = time.perf_counter()
+                status, _, _ = _request(port, "GET", "/healthz", timeout=30)
+                health.append(time.perf_counter() - t if status == 200 else float("inf"))
+                rss.append(_proc(server.pid, "status", "VmRSS:"))
+                done.wait(0.02)
+
+        def post(upload):
+            name, data, size = upload
             t = time.perf_counter()
-            try:
-                with urllib.request.urlopen(req, timeout=300) as r:
-                    ok = r.status == 200 and Image.open(io.BytesIO(r.read())).size == photo.size
-            except OSError:
-                ok = False
-            return ok, time.perf_counter() - t
-
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(post, range(args.requests)))
-        wall = time.perf_counter() - t0
-        lat = sorted(t for _, t in results)
-        print(
-            json.dumps(
-                {
-                    "clients": args.clients,
-                    "requests": args.requests,
-                    "image": f"{photo.width}x{photo.height}",
-                    "errors": sum(not ok for ok, _ in results),
-                    "wall_s": round(wall, 1),
-                    "images_per_s": round(args.requests / wall, 2),
-                    "latency_median_s": round(statistics.median(lat), 2),
-                    "latency_max_s": round(lat[-1], 2),
-                    "server_rss_idle_mb": round(idle_mb),
-                    "server_peak_rss_mb": round(_peak_rss_mb(server.pid)),
-                }
+            status, ctype, content = _request(port, "POST", "/api/colorize", _multipart(name, data))
+            ok = status == 200 and Image.open(io.BytesIO(content)).size == size
+            return (
+                name,
+                status,
+                ok or (status != 200 and _is_json_error(ctype, content)),
+                time.perf_counter() - t,
             )
-        )
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(len(uploads)) as pool:
+            results = list(pool.map(post, uploads))
+        wall = time.perf_counter() - t0
+        done.set()
+        poller.join()
+        peak_mb = _proc(server.pid, "status", "VmHWM:") / 1024
+
+        limit = json.loads(_request(port, "GET", "/healthz")[2])["max_upload_bytes"]
+        wchar = _proc(server.pid, "io", "wchar:")
+        refused = [_oversized(port, limit + 20 * 2**20, chunked) for chunked in (False, True)]
+        written = _proc(server.pid, "io", "wchar:") - wchar
+        lat = sorted(health)
+        statuses = {}
+        for _, status, _, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        report = {
+            "clients": len(uploads),
+            "big_image": f"{big_size[0]}x{big_size[1]} ({len(big) / 2**20:.1f} MB JPEG)",
+            "small_image": f"{small_size[0]}x{small_size[1]}",
+            "statuses": statuses,
+            "big_upload_s": round(results[0][3], 1),
+            "wall_s": round(wall, 1),
+            "healthz_samples": len(lat),
+            "healthz_p50_ms": round(1000 * statistics.median(lat), 1),
+            "healthz_p99_ms": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1),
+            "healthz_max_ms": round(1000 * lat[-1], 1),
+            "server_rss_idle_mb": round(idle_mb),
+            "server_rss_peak_mb": round(peak_mb),
+            "oversized_statuses": [s for s, _ in refused],
+            "oversized_bytes_written_by_server": written,
+            "temp_files": len(os.listdir(tmp)),
+        }
+        checks = {
+            "healthz_p99_under_100ms": report["healthz_p99_ms"] < 100,
+            "rss_under_1.5GB": peak_mb < 1536,
+            "oversized_refused_unwritten": all(s == 413 for s, _ in refused)
+            and written < 64 * 1024
+            and report["temp_files"] == 0,
+            "every_error_json": all(ok for _, _, ok, _ in results) and all(ok for _, ok in refused),
+            "good_uploads_ok": statuses.get(200, 0) == len(uploads) - 2,
+        }
+        print(json.dumps({**report, "checks": checks}))
+        return 0 if all(checks.values()) else 1
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            print("the server ignored SIGTERM for 30 s; killed", file=sys.stderr)
+        if not os.listdir(tmp):
+            os.rmdir(tmp)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

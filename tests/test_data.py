@@ -27,9 +27,16 @@ def test_random_crops_are_deterministic_per_seed(photo_dir, capsys):
     assert torch.equal(a["rgb"], b["rgb"]) and not torch.equal(a["rgb"], c["rgb"])
 
 
-def test_validation_crop_is_centred_and_fixed(photo_dir):
-    ds = PhotoDataset(photo_dir, 32, train=False)
-    assert torch.equal(ds[0]["rgb"], ds[0]["rgb"])
+def test_validation_crop_is_centred_and_fixed(tmp_path):
+    """A 32x64 photo, red | green | blue | yellow in quarters: the centre 32x32 crop is green | blue, and the
+    seed that moves training crops changes nothing."""
+    quarters = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 30)]
+    photo = np.concatenate([np.full((32, 16, 3), c, np.uint8) for c in quarters], axis=1)
+    Image.fromarray(photo).save(tmp_path / "q.png")
+    ds = PhotoDataset(tmp_path, 32, train=False, verbose=False)
+    crop = ds[0]["rgb"].numpy()
+    assert np.array_equal(crop, photo[:, 16:48])
+    assert torch.equal(ds[(0, 1)]["rgb"], ds[(0, 2)]["rgb"])
 
 
 def test_cache_gives_the_same_samples(photo_dir):

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -101,8 +103,19 @@ def test_missing_weights_are_a_clear_error(tmp_path):
         Colorizer.from_pretrained(tmp_path)
 
 
-def test_bundled_weights_folder_is_inside_the_package():
-    assert bundled_weights().name == "weights" and bundled_weights().parent.name == "autocolor"
+def test_bundled_weights_ship_with_the_package():
+    """Every file of the bundled model is matched by pyproject's package-data, so a wheel carries it."""
+    import fnmatch
+
+    import autocolor
+    from autocolor.config import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["autocolor"]
+    files = [p.relative_to(Path(autocolor.__file__).parent).as_posix() for p in bundled_weights().iterdir()]
+    assert {"weights/config.json", "weights/model.safetensors"} <= set(files)
+    unshipped = [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)]
+    assert not unshipped
 
 
 def test_export_half_precision_matches_full(tiny_weights, tmp_path):

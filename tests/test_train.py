@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from safetensors.torch import load_file
 from autocolor.checkpoint import latest_checkpoint, load_pretrained
 from autocolor.cli import main
 from autocolor.config import Config
+from autocolor.pix2pix import Pix2PixStep
+from autocolor.runtime import seed_everything
 from autocolor.train import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,17 +94,19 @@ def _weights(trainer: Trainer) -> dict[str, torch.Tensor]:
 
 
 def test_resume_continues_exactly(photo_dir, tmp_path):
-    """A run stopped by SIGTERM at step 5 and resumed ends with the same weights as one that never stopped."""
-    cfg = dict(
-        **{
-            "train.steps": 10,
-            "train.pretrain_steps": 3,
-            "train.ema_decay": 0.9,
-            "train.batch_size": 2,
-            "train.checkpoint_every": 100,
-            "train.val_every": 0,
-        }
-    )
+    """A run stopped by SIGTERM at step 5 and resumed ends with the same weights as one that never stopped.
+    Dropout draws from torch's global generator, so its saved state must be restored; two data workers."""
+    cfg = {
+        "train.steps": 10,
+        "train.pretrain_steps": 3,
+        "train.ema_decay": 0.9,
+        "train.batch_size": 2,
+        "train.checkpoint_every": 100,
+        "train.val_every": 0,
+        "train.num_workers": 2,
+        "generator.dropout": 0.5,
+        "generator.num_downs": 5,  # dropout sits on the 512-wide levels, the fifth and deeper
+    }
     straight = Trainer(tiny(**cfg), photo_dir, tmp_path / "a", progress=False)
     assert straight.fit() == "done"
 
@@ -136,9 +141,11 @@ def _endless_run(data: Path, out: Path, *extra: str, **popen) -> subprocess.Pope
 
 
 def _wait_for(condition, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline and not condition():
-        time.sleep(0.2)
+    """Poll `condition` until it holds; fail the test if it never does."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s"
+        time.sleep(0.05)
 
 
 def _checkpoint_step(out: Path) -> int:
@@ -156,7 +163,10 @@ def test_sigkill_loses_at_most_the_steps_since_the_last_checkpoint(photo_dir, tm
         proc.communicate()
     step = _checkpoint_step(out)
     assert step >= 6
-    Trainer(tiny(**{"train.batch_size": 2}), photo_dir, out, resume=True, progress=False)  # it loads
+    it = Trainer(
+        tiny(**{"train.batch_size": 2, "train.steps": 100000}), photo_dir, out, resume=True, progress=False
+    )
+    assert it.step == step
     rc = main(["train", "--data", str(photo_dir), "--config", TINY, "--out", str(out), "--resume",
                "--steps", str(step + 2), "--checkpoint-every", "2", "--batch-size", "2", "--set", "train.val_every=0"])  # fmt: skip
     assert rc == 0
@@ -191,7 +201,10 @@ def test_ddp_two_cpu_processes_stay_in_sync(photo_dir, tmp_path):
     for k in r0:
         assert torch.equal(r0[k], r1[k]), k
     assert latest_checkpoint(out / "checkpoints").name == "step_00000004"
-    assert not (out / "rank0.safetensors").samefile(out / "rank1.safetensors")
+    seed_everything(0)  # as the Trainer does before building the networks: the weights both ranks began from
+    start = dict(Pix2PixStep(Config.load(TINY), torch.device("cpu")).G.named_parameters())
+    assert start.keys() == r0.keys()
+    assert not all(torch.equal(start[k], r0[k]) for k in r0)  # they trained, in step
 
 
 def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, tmp_path):
@@ -200,8 +213,7 @@ def test_sigterm_to_the_process_group_with_data_workers_checkpoints(photo_dir, t
     proc = _endless_run(photo_dir, out, "--checkpoint-every", "1000", "--set", "train.num_workers=1",
                         start_new_session=True)  # fmt: skip
     try:
-        _wait_for(lambda: (out / "metrics.jsonl").is_file())
-        time.sleep(0.5)
+        _wait_for(lambda: (out / "metrics.jsonl").is_file())  # step 5 logged: the data workers are running
         os.killpg(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -227,3 +239,30 @@ def test_bench_train_prints_speed_and_memory(capsys):
                  "--steps", "2", "--warmup", "1", "--precision", "bf16"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert result["images_per_s"] > 0 and result["peak_rss_mb"] > 0 and result["size"] == 64
+
+
+class _ListSink:
+    def __init__(self):
+        self.records, self.closed = [], False
+
+    def write(self, record):
+        self.records.append(record)
+
+    def close(self):
+        self.closed = True
+
+
+def test_sinks_receive_every_record_and_the_bar_shows_progress(photo_dir, tmp_path, capsys):
+    sink = _ListSink()
+    cfg = tiny(**{"train.steps": 2, "train.batch_size": 2, "train.val_every": 2, "train.log_every": 1})
+    trainer = Trainer(cfg, photo_dir, tmp_path / "run", val=photo_dir, sinks=[sink])
+    assert trainer.fit() == "done"
+    trainer.close()
+    kinds = [(r["kind"], r["step"]) for r in sink.records]
+    assert kinds == [("train", 1), ("train", 2), ("val", 2), ("sample", 2)] and sink.closed
+    sample = sink.records[-1]
+    assert sample["image"].dtype == "uint8" and (tmp_path / "run" / sample["path"]).is_file()
+    written = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert written == [{k: v for k, v in r.items() if k != "image"} for r in sink.records]
+    bar = capsys.readouterr().err.split("\r")[-1]
+    assert re.search(r"2/2 .*step.*img_s=[\d.]+.*g=[\d.]+.*l1=[\d.]+.*d=[\d.]+", bar), bar

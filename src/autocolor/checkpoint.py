@@ -6,11 +6,14 @@ run killed mid-write leaves the previous checkpoint intact. A failed save raises
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import pickle
 import random
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
+from . import __version__
 from .config import GeneratorConfig, generator_config_from_dict
 from .io import atomic_open, publish
 from .models import UNet
@@ -80,9 +84,25 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
                 f"{directory}: no {name} (expected a folder written by save_pretrained or "
                 "a training run's generator/ folder)"
             )
-    cfg: GeneratorConfig = generator_config_from_dict(json.loads((directory / CONFIG_NAME).read_text()))
-    model = UNet(cfg)
-    load_tensors(model, directory / WEIGHTS_NAME)
+    raw = json.loads((directory / CONFIG_NAME).read_text())
+    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
+    unknown = sorted(set(raw) - known)
+    model = UNet(generator_config_from_dict({k: v for k, v in raw.items() if k in known}))
+    try:
+        load_tensors(model, directory / WEIGHTS_NAME)
+    except RuntimeError as e:
+        if not unknown:
+            raise
+        raise ValueError(
+            f"{directory / CONFIG_NAME}: keys {', '.join(unknown)} are unknown to autocolor {__version__} and "
+            "change the network (its weights do not fit without them); upgrade autocolor to load it"
+        ) from e
+    if unknown:  # a newer version's setting that leaves the network as this version builds it
+        warnings.warn(
+            f"{directory / CONFIG_NAME}: ignoring keys unknown to autocolor {__version__}: "
+            f"{', '.join(unknown)} (written by a newer version?); the weights fit this version's network",
+            stacklevel=2,
+        )
     return model.to(map_location).eval()
 
 
@@ -102,41 +122,92 @@ def export_pretrained(
 # --- training checkpoints: checkpoints/step_0001000/{generator,discriminator,ema}.safetensors + state.pt
 
 
+def _step_of(path: Path) -> int | None:
+    name = path.name
+    return int(name[5:]) if name.startswith("step_") and name[5:].isdigit() else None
+
+
+def checkpoints(root: Path) -> list[tuple[int, Path]]:
+    """The complete checkpoint folders under `root` as (step, path), by step number."""
+    found = []
+    for p in root.glob("step_*") if root.is_dir() else []:
+        step = _step_of(p)
+        if step is not None and (p / "state.pt").is_file():
+            found.append((step, p))
+    return sorted(found)
+
+
 def save_checkpoint(
     root: Path, step: int, models: dict[str, torch.nn.Module], state: dict[str, Any], keep: int = 2
 ) -> Path:
-    """Write one checkpoint folder atomically, point `root/latest` at it, prune to the newest `keep`."""
+    """Write one checkpoint folder atomically, point `root/latest` at it, prune to the newest `keep` by step.
+
+    Saving a step again is safe too: the new folder is written completely, the old one moved aside, the new
+    one moved in, and only then the old one deleted; a crash in between leaves both on disk (the old one as
+    .step_*.old) and `latest_checkpoint` falls back to the highest complete step."""
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step_{step:08d}"
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}."))
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}.", suffix=".part"))
+    old = None
     try:
         for name, model in models.items():
             save_tensors(model, tmp / f"{name}.safetensors")
-        torch.save(state, tmp / "state.pt")
-        if final.exists():
-            shutil.rmtree(final)
+        with atomic_open(tmp / "state.pt", fsync=True) as f:
+            torch.save(state, f)
+        if final.exists():  # moved aside, not deleted, until the new folder is in place
+            old = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}.", suffix=".old"))
+            os.replace(final, old)
         publish(tmp, final, 0o777)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():
+            os.replace(old, final)
         raise
-    atomic_write_bytes(root / "latest", final.name.encode())
-    for old in sorted(root.glob("step_*"))[:-keep] if keep > 0 else []:
+    if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    atomic_write_bytes(root / "latest", final.name.encode())
+    for _, stale in checkpoints(root)[:-keep] if keep > 0 else []:
+        if stale != final:
+            shutil.rmtree(stale, ignore_errors=True)
     return final
 
 
 def latest_checkpoint(root: Path) -> Path | None:
+    """The folder `root/latest` names; if it is missing or incomplete, the highest complete step."""
     pointer = root / "latest"
-    if not pointer.is_file():
-        return None
-    path = root / pointer.read_text().strip()
-    return path if (path / "state.pt").is_file() else None
+    if pointer.is_file():
+        path = root / pointer.read_text().strip()
+        if (path / "state.pt").is_file():
+            return path
+    found = checkpoints(root)
+    return found[-1][1] if found else None
+
+
+def _legacy_numpy_globals() -> list:
+    """What checkpoints of autocolor 0.1.0 pickled besides tensors: NumPy's RNG state (an array)."""
+    core = getattr(np, "_core", None) or np.core
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
+def checkpoint_state(path: Path) -> dict[str, Any]:
+    """The training state of a checkpoint folder, loaded with weights_only=True (tensors and plain values;
+    for 0.1.0's checkpoints, NumPy arrays are allowed too, process-wide, from then on)."""
+    try:
+        return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        torch.serialization.add_safe_globals(_legacy_numpy_globals())
+        return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+
+
+def load_weights(path: Path, models: dict[str, torch.nn.Module]) -> None:
+    for name, model in models.items():
+        load_tensors(model, path / f"{name}.safetensors")
 
 
 def load_checkpoint(path: Path, models: dict[str, torch.nn.Module]) -> dict[str, Any]:
-    for name, model in models.items():
-        load_tensors(model, path / f"{name}.safetensors")
-    return torch.load(path / "state.pt", map_location="cpu", weights_only=True)
+    """Load the networks' weights strictly and return the training state."""
+    load_weights(path, models)
+    return checkpoint_state(path)
 
 
 def capture_rng() -> dict[str, Any]:
@@ -154,7 +225,8 @@ def restore_rng(rng: dict[str, Any]) -> None:
     """Undo `capture_rng`: the global generators continue exactly where they were captured."""
     torch.set_rng_state(rng["torch"])
     name, keys, pos, has_gauss, cached = rng["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    keys = keys.numpy() if isinstance(keys, torch.Tensor) else np.asarray(keys)  # 0.1.0 stored the array
+    np.random.set_state((name, keys.astype(np.uint32), pos, has_gauss, cached))
     version, internal, gauss = rng["python"]
     random.setstate((version, tuple(internal), gauss))
     if rng["cuda"] is not None and torch.cuda.is_available():

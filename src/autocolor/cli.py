@@ -40,7 +40,9 @@ def _train_config(args: argparse.Namespace):
 def _cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
-    status = train(_train_config(args), args.data, args.out, val=args.val, resume=args.resume)
+    status = train(
+        _train_config(args), args.data, args.out, val=args.val, resume=args.resume, overwrite=args.overwrite
+    )
     return 0 if status == "done" else 130
 
 
@@ -146,7 +148,7 @@ def _add_evaluate(sub) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from .server import ServerLimits, serve
+        from .server import ServerLimits, bind, serve
     except ImportError as e:
         print(
             f"error: the web server needs the [web] extra: pip install 'autocolor[web]' ({e})",
@@ -155,24 +157,50 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     from .pipeline import Colorizer
 
-    colorizer = Colorizer.from_pretrained(args.weights, device=args.device, precision=args.precision)
     limits = ServerLimits(
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
         max_pixels=args.max_pixels,
         concurrency=args.concurrency,
+        queue=args.queue,
     )
-    serve(colorizer, args.host, args.port, limits)
+    with bind(args.host, args.port) as sock:  # fail fast, before the model loads
+        colorizer = Colorizer.from_pretrained(
+            args.weights, device=args.device, precision=args.precision, render_size=args.render_size
+        )
+        serve(colorizer, limits=limits, sock=sock)
     return 0
+
+
+def int_range(low: int, high: int | None = None):
+    """An argparse `type`: a whole number in [low, high], with a one-line message naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return parse
 
 
 def _add_serve(sub) -> None:
     s = sub.add_parser("serve", help="a web page for colorizing photos")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=int_range(0, 65535), default=8000, help="0: any free port")
     s.add_argument("--weights", help="generator folder (default: bundled)")
-    s.add_argument("--max-upload-mb", type=int, default=40)
-    s.add_argument("--max-pixels", type=int, default=50_000_000)
-    s.add_argument("--concurrency", type=int, default=1, help="images colorized at once (the rest wait)")
+    s.add_argument("--render-size", type=int_range(16, 1024), help="long side the network sees")
+    s.add_argument("--max-upload-mb", type=int_range(1), default=40)
+    s.add_argument("--max-pixels", type=int_range(1), default=50_000_000)
+    s.add_argument(
+        "--concurrency", type=int_range(1), default=1, help="photos colorized at once (each needs memory)"
+    )
+    s.add_argument(
+        "--queue", type=int_range(0), default=8, help="uploads that may wait for a turn; more get 503"
+    )
     s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     s.set_defaults(func=_cmd_serve)
@@ -210,6 +238,9 @@ def _add_train(sub) -> None:
     t.add_argument("--config", help="TOML recipe, e.g. configs/tiny.toml")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. --set train.lr=1e-4")
     t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    t.add_argument(
+        "--overwrite", action="store_true", help="start anew in a used --out, moving the old run aside first"
+    )
     t.add_argument("--steps", type=int)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--size", type=int, help="training crop side")

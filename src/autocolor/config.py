@@ -105,7 +105,17 @@ class Config:
             if not sep:
                 raise ValueError(f"--set expects key=value, got '{item}'")
             cfg.set(key.strip(), parse_value(raw.strip()))
+        cfg.check()
         return cfg
+
+    def check(self) -> None:
+        """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0)."""
+        for keys, ok, wanted in _RANGES:
+            for dotted in keys.split():
+                section, key = dotted.split(".")
+                value = getattr(getattr(self, section), key)
+                if value is not None and not ok(value):
+                    raise ValueError(f"{dotted} must be {wanted}, got {value!r}")
 
     def set(self, dotted: str, value: Any) -> None:
         section, _, key = dotted.partition(".")
@@ -117,7 +127,7 @@ class Config:
             raise ValueError(
                 f"unknown config key '{dotted}'; valid keys: {', '.join(f'{section}.{n}' for n in names)}"
             )
-        setattr(obj, key, _coerce(getattr(obj, key), value, dotted))
+        setattr(obj, key, _coerce(names[key].type, value, dotted))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -133,14 +143,40 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def _coerce(current: Any, value: Any, name: str) -> Any:
-    if isinstance(current, bool) and not isinstance(value, bool):
-        raise ValueError(f"{name} expects true or false, got {value!r}")
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+_RANGES = [  # (keys, test, what the keys must be); None passes where a key may be None
+    (
+        "generator.ngf generator.num_downs generator.render_size discriminator.ndf discriminator.n_layers "
+        "train.size train.batch_size train.steps train.checkpoint_every train.keep_checkpoints "
+        "train.val_limit train.log_every",
+        lambda v: v >= 1,
+        "at least 1",
+    ),
+    (
+        "train.decay_steps train.pretrain_steps train.num_workers train.val_every",
+        lambda v: v >= 0,
+        "0 or more",
+    ),
+    ("train.lr train.lr_d train.scale_min", lambda v: v > 0, "above 0"),
+    ("generator.dropout train.beta1 train.beta2 train.ema_decay", lambda v: 0 <= v < 1, "in [0, 1)"),
+]
+
+
+_TYPE_NAMES = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "a string"}
+
+
+def _coerce(annotation: Any, value: Any, name: str) -> Any:
+    """`value` as the type the field is declared with (e.g. "float", "int | None"), or a clear error."""
+    types = [t.strip() for t in str(annotation).split("|")]
+    if value is None and "None" in types:
+        return None
+    types = [t for t in types if t != "None"]
+    kind = types[0] if len(types) == 1 and types[0] in _TYPE_NAMES else None
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float" and (is_int or isinstance(value, float)):
         return float(value)
-    if isinstance(current, int) and not isinstance(current, bool) and isinstance(value, float):
-        raise ValueError(f"{name} expects an integer, got {value!r}")
-    return value
+    if kind is None or (kind == "int" and is_int) or (kind != "int" and type(value).__name__ == kind):
+        return value
+    raise ValueError(f"{name} expects {_TYPE_NAMES[kind]}, got {value!r}")
 
 
 def generator_config_from_dict(d: dict[str, Any]) -> GeneratorConfig:

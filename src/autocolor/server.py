@@ -1,104 +1,323 @@
 """`autocolor serve`: a web page and an HTTP API for colorizing, on FastAPI and uvicorn (extra: [web]).
 
-    GET  /                the page (no external scripts or fonts)
-    GET  /healthz         200 {"status": "ok", ...} once the model is loaded
+    GET  /                the page (no external scripts or fonts; served with a Content-Security-Policy)
+    GET  /healthz         200 {"status": "ok", ...} once the model is loaded, with the queue's state
     POST /api/colorize    multipart `file` (+ optional `render_size`) -> image/png of the input's size
 
-Errors are JSON {"error": "..."}: 413 for uploads over the byte or pixel limit, 415 for files that are not
-images, 400 for corrupt ones. One model is shared; at most `concurrency` images are colorized at once (the
-rest wait), which bounds memory under load.
+Every error is JSON {"error": "..."}: 413 for uploads over the byte or pixel limit (an oversized body is
+refused from its Content-Length, or as soon as the streamed bytes pass the limit; uploads are never written
+to disk), 415 for files that are not images, 400 for corrupt ones or bad fields, 503 with Retry-After when
+the queue is full, 404/405/422 for wrong routes, 500 for faults (details in the server's log).
+
+Memory is bounded under load: at most `concurrency` uploads are decoded, colorized and PNG-encoded at once
+(all three in a worker thread, so the event loop and /healthz stay responsive), at most `queue` more wait
+with their compressed bytes, and the rest are turned away before their bodies are read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import errno
+import hashlib
 import io
+import logging
+import math
+import re
+import socket
+import time
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import FastAPI, File, Form, UploadFile
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from .io import ImageError, load_image
 from .pipeline import Colorizer
+from .upload import UploadError, read_upload
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
+MIN_RENDER_SIZE = 16
+log = logging.getLogger("autocolor.server")
 
 
 @dataclass
 class ServerLimits:
     max_upload_bytes: int = 40 * 1024 * 1024
     max_pixels: int = 50_000_000
-    concurrency: int = 1
+    concurrency: int = 1  # uploads decoded + colorized + encoded at once
+    queue: int = 8  # admitted uploads waiting for a turn; more are answered 503
     max_render_size: int = 1024
 
+    def __post_init__(self) -> None:
+        for name, low in (("max_upload_bytes", 1), ("max_pixels", 1), ("concurrency", 1), ("queue", 0)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}")
+        if self.max_render_size < MIN_RENDER_SIZE:
+            raise ValueError(f"max_render_size must be at least {MIN_RENDER_SIZE}")
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+
+class Gate:
+    """Admission and turns: `concurrency` jobs run at once, `queue` more wait, the rest are refused.
+
+    Used from the event loop only (no locks needed). `seconds` is a running mean of job time, for Retry-After.
+    """
+
+    def __init__(self, concurrency: int, queue: int):
+        self.concurrency, self.capacity = concurrency, concurrency + queue
+        self.turns = asyncio.Semaphore(concurrency)
+        self.admitted = self.running = 0
+        self.seconds = 5.0
+
+    def admit(self) -> bool:
+        if self.admitted >= self.capacity:
+            return False
+        self.admitted += 1
+        return True
+
+    def leave(self) -> None:
+        self.admitted -= 1
+
+    async def run(self, fn, *args):
+        """fn(*args) in a worker thread once a turn is free."""
+        async with self.turns:
+            self.running += 1
+            start = time.perf_counter()
+            try:
+                return await run_in_threadpool(fn, *args)
+            finally:
+                self.running -= 1
+                self.seconds = 0.8 * self.seconds + 0.2 * (time.perf_counter() - start)
+
+    def retry_after(self) -> int:
+        """Seconds until a place in the queue is likely to free up."""
+        return max(1, math.ceil(self.seconds * self.capacity / self.concurrency))
+
+    def state(self) -> dict:
+        return {"running": self.running, "waiting": self.admitted - self.running, "capacity": self.capacity}
+
+
+def _hashes(page: str, tag: str) -> str:
+    """CSP source expressions allowing exactly the inline <tag> blocks of `page`."""
+    blocks = re.findall(rf"<{tag}(?![^>]*\bsrc=)[^>]*>(.*?)</{tag}>", page, flags=re.S | re.I)
+    digests = (base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() for b in blocks)
+    return " ".join(f"'sha256-{d}'" for d in digests)
+
+
+def security_headers(page: str) -> dict[str, str]:
+    """Headers for every response. The policy allows the page's own inline blocks (by hash), scripts,
+    WebAssembly, workers and blob: URLs from this server, and nothing from anywhere else."""
+    csp = (
+        f"default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {_hashes(page, 'script')}; "
+        f"style-src 'self' {_hashes(page, 'style')}; img-src 'self' blob:; connect-src 'self'; "
+        "worker-src 'self' blob:; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        # cross-origin isolation: lets the page use SharedArrayBuffer (multi-threaded WebAssembly)
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Embedder-Policy": "require-corp",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+
+
+class SecurityHeaders:
+    """ASGI middleware adding `headers` to every HTTP response that does not set them itself."""
+
+    def __init__(self, app, headers: dict[str, str]):
+        self.app = app
+        self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.raw if k not in have]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def content_disposition(name: str) -> str:
+    """`inline` with the result's file name: an ASCII fallback plus RFC 5987 `filename*` for any script."""
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    full = f"{stem or 'photo'}.colorized.png"
+    ascii_stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_. ") else "_" for ch in stem)
+    if not any(ch.isalnum() for ch in ascii_stem):
+        ascii_stem = "photo"
+    return f"inline; filename=\"{ascii_stem[:100]}.colorized.png\"; filename*=UTF-8''{quote(full)}"
+
+
+def colorize_upload(
+    colorizer: Colorizer, data: bytes, name: str, render_size: int | None, max_pixels: int
+) -> bytes:
+    """Upload bytes -> PNG bytes: decode, colorize, encode (the memory-heavy part; runs in a worker thread)."""
+    image = load_image(data, max_pixels, name=name)
+    result = colorizer.colorize(image, render_size)
+    del image
+    buf = io.BytesIO()
+    result.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _render_size(text: str | None, limit: int) -> int | None:
+    if text is None or text == "":
+        return None
+    value = int(text) if text.strip().lstrip("-").isdigit() else None
+    if value is None or not MIN_RENDER_SIZE <= value <= limit:
+        raise UploadError(400, f"render_size must be a whole number between {MIN_RENDER_SIZE} and {limit}")
+    return value
 
 
 def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> FastAPI:
     limits = limits or ServerLimits()
-    app = FastAPI(title="autocolor", docs_url="/api/docs", redoc_url=None)
-    gate = asyncio.Semaphore(limits.concurrency)
-    page = resources.files("autocolor").joinpath("static", "index.html").read_text()
+    app = FastAPI(title="autocolor", docs_url=None, redoc_url=None, openapi_url=None)  # docs need a CDN
+    gate = Gate(limits.concurrency, limits.queue)
+    app.state.gate = gate
+    page = (
+        resources.files("autocolor")
+        .joinpath("static", "index.html")
+        .read_text()
+        .replace("{{MAX_MB}}", str(limits.max_upload_bytes // (1024 * 1024)))
+        .replace("{{MAX_MP}}", str(limits.max_pixels // 1_000_000))
+    )
+    headers = security_headers(page)
+
+    app.add_middleware(SecurityHeaders, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _error(422, f"invalid request ({where})")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        return _error(500, "internal server error (the details are in the server's log)", headers)
 
     @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        return page.replace("{{MAX_MB}}", str(limits.max_upload_bytes // (1024 * 1024))).replace(
-            "{{MAX_MP}}", str(limits.max_pixels // 1_000_000)
-        )
+    async def index() -> str:
+        return page
 
     @app.get("/healthz")
-    def healthz() -> dict:
+    async def healthz() -> dict:
         return {
             "status": "ok",
             "render_size": colorizer.render_size,
             "max_upload_bytes": limits.max_upload_bytes,
             "max_pixels": limits.max_pixels,
+            "concurrency": limits.concurrency,
+            **gate.state(),
         }
 
     @app.post("/api/colorize")
-    async def colorize(
-        file: Annotated[UploadFile, File()], render_size: Annotated[int | None, Form()] = None
-    ) -> Response:
-        name = file.filename or "upload"
-        data = await file.read(limits.max_upload_bytes + 1)
-        if len(data) > limits.max_upload_bytes:
+    async def colorize(request: Request) -> Response:
+        if not gate.admit():
             return _error(
-                413, f"{name}: larger than the {limits.max_upload_bytes // (1024 * 1024)} MB upload limit"
+                503, "the server is busy; try again shortly", {"Retry-After": str(gate.retry_after())}
             )
-        if render_size is not None and not 16 <= render_size <= limits.max_render_size:
-            return _error(400, f"render_size must be between 16 and {limits.max_render_size}")
+        name = "upload"
         try:
-            image = load_image(data, limits.max_pixels, name=name)
+            upload = await read_upload(request.headers, request.stream(), limits.max_upload_bytes)
+            name = upload.filename
+            size = _render_size(upload.fields.get("render_size"), limits.max_render_size)
+            png = await gate.run(colorize_upload, colorizer, upload.data, name, size, limits.max_pixels)
+        except UploadError as e:  # the rest of the body may be unread: close rather than drain it
+            message = f"{name}: {e.message}" if name != "upload" else e.message
+            return _error(e.status, message, {"Connection": "close"})
         except ImageError as e:
             return _error(STATUS.get(e.kind, 400), str(e))
-        async with gate:
-            result = await run_in_threadpool(lambda: colorizer.colorize(image, render_size))
-        buf = io.BytesIO()
-        result.save(buf, format="PNG", compress_level=1)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        except Exception:
+            log.exception("colorizing %r failed", name)
+            return _error(500, f"{name}: colorizing failed (the details are in the server's log)")
+        finally:
+            gate.leave()
         return Response(
-            buf.getvalue(),
-            media_type="image/png",
-            headers={"Content-Disposition": f'inline; filename="{_png_name(name)}"'},
+            png, media_type="image/png", headers={"Content-Disposition": content_disposition(name)}
         )
 
     return app
 
 
-def _png_name(name: str) -> str:
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)[:100] or "photo"
-    return f"{safe}.colorized.png"
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0: any free port); ValueError with one clear line if that fails."""
+    where = f"{host}:{port}"
+    try:
+        family, _, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        return socket.create_server(address, family=family, backlog=1024)
+    except socket.gaierror as e:
+        raise ValueError(f"cannot listen on {where}: unknown host ({e.strerror})") from None
+    except OSError as e:
+        reason = {
+            errno.EADDRINUSE: "the port is already in use (another server running? choose another --port)",
+            errno.EACCES: "permission denied (ports below 1024 need privileges; choose another --port)",
+            errno.EADDRNOTAVAIL: "this machine has no such address (check --host)",
+        }.get(e.errno, e.strerror)
+        raise ValueError(f"cannot listen on {where}: {reason}") from None
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def answer_when_stopped(app):
+    """ASGI wrapper: a request still running when a stop's grace period ends is cancelled by uvicorn; answer
+    it 503 (when nothing was sent yet) instead of logging a traceback for it."""
+
+    async def wrapped(scope, receive, send):
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if scope["type"] == "http" and not started:
+                response = _error(503, "the server is stopping", {"Connection": "close"})
+                await response(scope, receive, send)
+
+    return wrapped
 
 
 def serve(
-    colorizer: Colorizer, host: str = "127.0.0.1", port: int = 8000, limits: ServerLimits | None = None
+    colorizer: Colorizer,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServerLimits | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
+    """Serve until SIGINT/SIGTERM. Binds first (or uses `sock`), then announces the address, then serves."""
     import uvicorn
 
-    print(f"autocolor is serving at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
-    uvicorn.run(create_app(colorizer, limits), host=host, port=port, log_level="warning")
+    sock = sock or bind(host, port)
+    app = answer_when_stopped(create_app(colorizer, limits))
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+    print(f"autocolor is serving at {url_of(sock)}  (Ctrl-C to stop)", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])

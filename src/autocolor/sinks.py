@@ -76,13 +76,13 @@ class ProgressBar:
     def update(self, logs: dict[str, float]) -> None:
         """After each step, with its losses."""
         self.steps += 1
-        self.bar.set_postfix(
-            img_s=f"{self.images_per_s:.1f}",
-            g=f"{logs['loss_g']:.3f}",
-            l1=f"{logs['loss_rec']:.4f}",
-            d=f"{logs.get('loss_d', math.nan):.3f}",
-            refresh=False,
-        )
+        postfix = {
+            "img_s": f"{self.images_per_s:.1f}",
+            "g": f"{logs['loss_g']:.3f}",
+            "l1": f"{logs['loss_rec']:.4f}",
+            "d": f"{logs.get('loss_d', math.nan):.3f}",
+        }
+        self.bar.set_postfix(ordered_dict=postfix, refresh=False)  # in this order (kwargs are sorted)
         self.bar.update()
 
     def write(self, line: str) -> None:

@@ -27,8 +27,8 @@ from torch.utils.data import DataLoader
 from . import __version__
 from .checkpoint import (
     capture_rng,
-    latest_checkpoint,
-    load_checkpoint,
+    checkpoint_state,
+    load_weights,
     restore_rng,
     save_checkpoint,
     save_pretrained,
@@ -38,6 +38,7 @@ from .data import EpochSampler, PhotoDataset
 from .io import save_image
 from .models import UNet
 from .pix2pix import Pix2PixStep
+from .runfolder import RunFolderError, check_run_folder, open_run_folder, resume_changes, trim_metrics
 from .runtime import Distributed, StopRequest, seed_everything, stop_signals_blocked
 from .sinks import ProgressBar, Sink, default_sinks
 from .validation import validate, validation_photos
@@ -55,10 +56,16 @@ class Trainer:
         resume: bool = False,
         progress: bool = True,
         sinks: Sequence[Sink] = (),
+        overwrite: bool = False,
     ):
+        """A new run needs an empty (or absent) `out`, or `overwrite` to move the old run aside; `resume`
+        continues the checkpoint in `out`, refusing config changes that would break the exact resume.
+        `sinks` receive every record besides metrics.jsonl (see sinks.py)."""
+        config.check()
         self.cfg, tc = config, config.train
         self.out = Path(out)
         self.dist = Distributed(tc.device)
+        checkpoint = check_run_folder(self.out, resume, overwrite)
         self.device = self.dist.device
         seed_everything(tc.seed)  # the same initial weights on every rank
         self.pix2pix = Pix2PixStep(config, self.device, self.dist.enabled)
@@ -86,14 +93,24 @@ class Trainer:
         self.val_photos = None
         if val is not None and self.dist.main:
             self.val_photos = validation_photos(val, tc.data_format, tc.val_limit)
-        if resume:
-            self._resume()
+        changes = self._resume(checkpoint) if checkpoint is not None else {}
+        self.dist.barrier()  # every rank has checked before the main one changes anything
         self.sinks: list[Sink] = []
         if self.dist.main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            config.save(self.out / "config.json")
+            if checkpoint is None:
+                open_run_folder(self.out, overwrite)
+            try:
+                dropped = trim_metrics(self.out / "metrics.jsonl", self.step)
+                config.save(self.out / "config.json")
+            except OSError as e:
+                raise RunFolderError(f"{self.out}: cannot write the run folder ({e.strerror})") from e
+            if dropped:
+                print(f"dropped {dropped} metrics.jsonl records past step {self.step}", file=sys.stderr)
             self.sinks = [*default_sinks(self.out, self.step), *sinks]
+            if changes:
+                self.log({"step": self.step, "kind": "resume", "changed": changes})
             print(f"data: {self.dataset.describe()}", file=sys.stderr)
+        self.dist.barrier()
 
     @property
     def step(self) -> int:
@@ -125,18 +142,21 @@ class Trainer:
         self.dist.barrier()
         return path
 
-    def _resume(self) -> None:
-        path = latest_checkpoint(self.out / "checkpoints")
-        if path is None:
-            if self.dist.main:
-                print(f"no checkpoint in {self.out / 'checkpoints'}; starting a new run", file=sys.stderr)
-            return
-        state = load_checkpoint(path, self.pix2pix.models())
+    def _resume(self, path: Path) -> dict[str, list]:
+        """Continue from the checkpoint folder `path`; returns the allowed config changes."""
+        state = checkpoint_state(path)
+        changes = resume_changes(state["config"], self.cfg, path)
         if state["world_size"] != self.dist.world_size:
-            raise ValueError(
+            raise RunFolderError(
                 f"{path}: written by {state['world_size']} processes, resumed with "
                 f"{self.dist.world_size}; resume with the same number"
             )
+        if self.cfg.train.steps < state["step"]:
+            raise RunFolderError(
+                f"{path}: train.steps {self.cfg.train.steps} is before the checkpoint's step {state['step']}; "
+                "ask for at least that many"
+            )
+        load_weights(path, self.pix2pix.models())
         self.pix2pix.load_state_dict(state)
         self.epoch, self.epoch_pos = state["epoch"], state["epoch_pos"]
         self.best_score = state["best_score"]
@@ -146,6 +166,9 @@ class Trainer:
             seed_everything(self.cfg.train.seed + 7919 * self.dist.rank + self.step)
         if self.dist.main:
             print(f"resumed from {path} at step {self.step}", file=sys.stderr)
+            for key, (old, new) in changes.items():
+                print(f"{key} changed from {old!r} to {new!r}", file=sys.stderr)
+        return changes
 
     # --- loop ------------------------------------------------------------------------------------------
     def _loader(self) -> DataLoader:
@@ -233,7 +256,10 @@ class Trainer:
             f"step {self.step}: val psnr {result['psnr']:.2f} dB, colourfulness {result['colorfulness']:.1f} "
             f"({result['colorfulness_ratio']:.2f} of truth), l1 {result['l1']:.4f}"
         )
-        bar.write(line) if bar is not None else print(line, file=sys.stderr)
+        if bar is not None:
+            bar.write(line)
+        else:
+            print(line, file=sys.stderr)
         return result
 
     def close(self) -> None:
@@ -248,9 +274,10 @@ def train(
     out: str | os.PathLike,
     val: str | os.PathLike | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> str:
     """Train a colorizer on a folder of colour photos; see `Trainer`. Returns 'done' or 'interrupted'."""
-    trainer = Trainer(config, data, out, val, resume)
+    trainer = Trainer(config, data, out, val, resume, overwrite=overwrite)
     try:
         return trainer.fit()
     finally:

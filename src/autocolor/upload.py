@@ -1,0 +1,149 @@
+"""Reading one uploaded file from an HTTP request as it streams in: bounded memory, never on disk.
+
+The byte limit is checked against Content-Length before anything is read, and again on every chunk while
+the body streams (chunked uploads carry no length), so an oversized upload is refused after at most the
+limit has been received. The multipart/form-data body is parsed incrementally with python-multipart; the
+file's bytes stay in memory (nothing is spooled to a temporary file) and its name is only ever a label.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+OVERHEAD_BYTES = 64 * 1024  # room for boundaries, part headers and the small form fields
+FIELD_BYTES = 1024  # a form field other than the file (e.g. render_size) is at most this long
+
+
+class UploadError(Exception):
+    """An upload refused before decoding; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+        super().__init__(message)
+
+
+@dataclass
+class Upload:
+    filename: str  # a display label (no folders, no control characters), never a path to open
+    data: bytes
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def too_large(max_bytes: int) -> UploadError:
+    return UploadError(413, f"the upload is larger than the {max_bytes / 2**20:g} MB upload limit")
+
+
+def check_length(headers: Mapping[str, str], max_bytes: int) -> None:
+    """Refuse from the headers alone a body that declares more than `max_bytes` (+ multipart overhead)."""
+    length = headers.get("content-length")
+    if length is None:
+        return
+    if not length.isdigit():
+        raise UploadError(400, f"invalid Content-Length header {length!r}")
+    if int(length) > max_bytes + OVERHEAD_BYTES:
+        raise too_large(max_bytes)
+
+
+def label(filename: str | None) -> str:
+    """A client's file name -> a short label: the last path component, without control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "upload"
+
+
+class _Parts:
+    """python-multipart callbacks that keep the file part's bytes and the small text fields."""
+
+    def __init__(self, file_field: str, max_bytes: int):
+        self.file_field, self.max_bytes = file_field, max_bytes
+        self.filename: str | None = None
+        self.chunks: list[bytes] | None = None
+        self.size = 0
+        self.fields: dict[str, str] = {}
+        self._headers: dict[str, bytes] = {}
+        self._header = [b"", b""]
+        self._name = ""
+        self._value = b""
+        self.ended = False
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self._add_header(0, d[s:e]),
+            "on_header_value": lambda d, s, e: self._add_header(1, d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": lambda: setattr(self, "ended", True),
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._header, self._value = {}, [b"", b""], b""
+
+    def _add_header(self, i: int, data: bytes) -> None:
+        self._header[i] += data
+
+    def _header_end(self) -> None:
+        self._headers[self._header[0].decode("latin-1").lower()] = self._header[1]
+        self._header = [b"", b""]
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get("content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == self.file_field:
+            if self.chunks is not None:
+                raise UploadError(400, f"send one `{self.file_field}` per request")
+            self.chunks = []
+            self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._name == self.file_field:
+            self.size += end - start
+            if self.size > self.max_bytes:
+                raise too_large(self.max_bytes)
+            self.chunks.append(data[start:end])
+        else:
+            self._value += data[start:end]
+            if len(self._value) > FIELD_BYTES:
+                raise UploadError(400, f"form field {self._name!r} is too long")
+
+    def _part_end(self) -> None:
+        if self._name and self._name != self.file_field:
+            self.fields[self._name] = self._value.decode("utf-8", "replace")
+
+
+async def read_upload(
+    headers: Mapping[str, str], stream: AsyncIterator[bytes], max_bytes: int, file_field: str = "file"
+) -> Upload:
+    """Read a multipart/form-data body (`headers`, `stream`: a Starlette request's) holding one file part.
+
+    Raises UploadError: 413 over `max_bytes`, 415 when the body is not multipart/form-data, 400 when it is
+    malformed or has no `file_field` part.
+    """
+    ctype, options = parse_options_header(headers.get("content-type", ""))
+    if ctype != b"multipart/form-data" or not options.get(b"boundary"):
+        raise UploadError(415, f"send the photo as multipart/form-data with a `{file_field}` part")
+    check_length(headers, max_bytes)
+    parts = _Parts(file_field, max_bytes)
+    parser = MultipartParser(options[b"boundary"], parts.callbacks())
+    received = 0
+    try:
+        async for chunk in stream:
+            received += len(chunk)
+            if received > max_bytes + OVERHEAD_BYTES:
+                raise too_large(max_bytes)
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as e:
+        raise UploadError(400, f"malformed multipart body ({e})") from None
+    if not parts.ended:
+        raise UploadError(400, "the upload ended before its closing boundary")
+    if parts.chunks is None:
+        raise UploadError(400, f"the upload has no `{file_field}` part")
+    return Upload(label(parts.filename), b"".join(parts.chunks), parts.fields)
