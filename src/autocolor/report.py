@@ -16,13 +16,12 @@ from typing import Any
 
 # (metric key, label) per panel; a panel is drawn when the run logged any of its keys
 _TRAIN_PANELS = (
-    (
-        "generator losses",
-        (("loss_g", "G total"), ("loss_rec", "reconstruction (L1)"), ("loss_g_adv", "G adversarial")),
-    ),
-    ("discriminator", (("loss_d", "D loss"), ("d_real", "D(real) logit"), ("d_fake", "D(fake) logit"))),
+    ("reconstruction loss (L1)", (("loss_rec", "L1"),)),
+    ("adversarial losses", (("loss_g_adv", "G"), ("loss_d", "D"))),
+    ("discriminator's mean logits", (("d_real", "real pairs"), ("d_fake", "generated pairs"))),
+    ("generator total loss", (("loss_g", "G total"),)),
     ("learning rate", (("lr", "lr"),)),
-    ("speed", (("images_per_s", "images/s"),)),
+    ("speed (images/s)", (("images_per_s", "images/s"),)),
 )
 _VAL_PANELS = (
     ("validation PSNR (dB)", (("psnr", "PSNR"),)),
