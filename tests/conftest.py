@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,17 @@ def colourful(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
         mask = ((y - cy) ** 2 + (x - cx) ** 2) < r * r
         img[mask] = rng.uniform(0, 1, size=3)
     return (img * 255).round().astype(np.uint8)
+
+
+def as_nobody(cmd: list[str], cwd) -> subprocess.CompletedProcess:
+    """Run `cmd` (with this checkout's sources) as a user without privileges, so file permissions apply even
+    when the tests run as root; skipped where that cannot be done."""
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot take permissions away")
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return subprocess.run(cmd, cwd=cwd, env={"PYTHONPATH": src}, capture_output=True, text=True)
 
 
 def real_photos(split: str = "train", n: int = 4) -> list[Path]:

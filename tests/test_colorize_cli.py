@@ -23,13 +23,14 @@ def test_folder_glob_and_files_with_failures(photo_dir, tiny_weights, tmp_path, 
     )
     err = capsys.readouterr().err
     assert rc == 1
-    assert "broken.jpg" in err and "missing.jpg" in err and "4 written, 2 skipped" in err
+    assert "broken.jpg" in err and "missing.jpg" in err and "4 written, 2 failed" in err
     made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert made == [
         "a.jpg",
         "a.side-by-side.jpg",
         "loose.png",
         "loose.side-by-side.png",
+        "manifest.jsonl",
         "sub/b.png",
         "sub/b.side-by-side.png",
         "sub/deeper/c.jpg",
@@ -57,7 +58,7 @@ def test_all_good_exits_zero_and_format_option(tmp_path, tiny_weights, capsys):
         ]
     )
     assert rc == 0 and (tmp_path / "o" / "x.jpg").is_file()
-    assert "1 written, 0 skipped" in capsys.readouterr().err
+    assert "1 written, 0 failed" in capsys.readouterr().err
 
 
 def test_never_overwrites_an_input(tmp_path, tiny_weights, capsys):
@@ -65,7 +66,7 @@ def test_never_overwrites_an_input(tmp_path, tiny_weights, capsys):
     Image.fromarray(colourful()).save(src)
     before = src.read_bytes()
     rc = main(["colorize", str(src), "-o", str(tmp_path), "--weights", str(tiny_weights)])
-    assert rc == 1 and "is an input file" in capsys.readouterr().err
+    assert rc == 1 and "is the input itself" in capsys.readouterr().err
     assert src.read_bytes() == before
 
 

@@ -128,3 +128,124 @@ def test_saved_files_get_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# --- colour profiles, notes, limits, permissions, atomic writes ----------------------------------------
+
+
+def test_icc_profile_is_converted_to_srgb(tmp_path):
+    from badinputs import icc_profile
+    from PIL import ImageCms
+
+    colours = np.array([[[200, 60, 60], [128, 128, 128], [60, 160, 90]]], np.uint8)
+    p3 = _save(tmp_path, "p3.png", Image.fromarray(colours), icc_profile=icc_profile())
+    out = load_image(p3).rgb.astype(int)
+    red, gray, green = out[0]
+    assert red[0] > 200 and red[1] < 60 and red[2] < 60  # P3's red is redder than sRGB's: more saturated
+    assert green[1] > 160 and green[0] < 60  # and its green greener
+    assert np.abs(gray - 128).max() <= 3  # same white, gray stays gray
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    tagged = _save(tmp_path, "s.png", Image.fromarray(colours), icc_profile=srgb)
+    assert (load_image(tagged).rgb == colours).all()  # an sRGB profile is left alone
+    broken = _save(tmp_path, "b.png", Image.fromarray(colours), icc_profile=b"not a profile" * 10)
+    loaded = load_image(broken)
+    assert (loaded.rgb == colours).all() and "colour profile not applied" in loaded.notes[0]
+
+
+def test_icc_profile_keeps_alpha(tmp_path):
+    from badinputs import icc_profile
+
+    im = Image.new("RGBA", (4, 4), (200, 60, 60, 100))
+    out = load_image(_save(tmp_path, "a.png", im, icc_profile=icc_profile()))
+    assert out.alpha is not None and (out.alpha == 100).all() and out.rgb[0, 0, 0] > 200
+
+
+def test_corrupt_exif_and_frames_are_noted(tmp_path):
+    from badinputs import corrupt_exif
+
+    out = load_image(_save(tmp_path, "e.jpg", Image.fromarray(colourful()), exif=corrupt_exif()))
+    assert out.rgb.shape == (48, 64, 3) and "Tag data larger than file" in out.notes[0]
+    frames = [Image.fromarray(colourful(seed=i)) for i in range(4)]
+    gif = _save(tmp_path, "a.gif", frames[0], save_all=True, append_images=frames[1:])
+    assert load_image(gif).notes == ["GIF has 4 frames; used the first (frame 1 of 4)"]
+    assert load_image(_save(tmp_path, "one.png", frames[0])).notes == []
+
+
+def test_max_pixels_above_pillows_own_limit_is_ours_to_decide(tmp_path):
+    from badinputs import png_header_only
+
+    p = tmp_path / "huge.png"
+    p.write_bytes(png_header_only(25000, 10000))  # 250 MP, beyond Pillow's default guard (179 MP)
+    with pytest.raises(ImageError, match="250 MP exceeds the limit of 200 MP") as info:
+        load_image(p, max_pixels=200_000_000)
+    assert info.value.kind == "too_large" and "decompression bomb" not in str(info.value)
+    with pytest.raises(ValueError, match="at least 1"):
+        load_image(p, max_pixels=0)
+
+
+def test_bomb_reaches_pillows_guard_and_reads_as_ours(tmp_path):
+    from badinputs import png_header_only
+
+    p = tmp_path / "bomb.png"
+    p.write_bytes(png_header_only(30000, 30000))  # 900 MP in a small file
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(p)  # Pillow's own guard fires for this one ...
+    with pytest.raises(ImageError, match="too large: 900 MP exceeds the limit of 100 MP") as info:
+        load_image(p)  # ... and the user reads our sentence
+    assert str(p) in str(info.value) and info.value.kind == "too_large"
+
+
+def test_permission_denied_is_reported_as_such():
+    import os
+    import sys
+    import tempfile
+
+    from conftest import as_nobody
+
+    root = tempfile.mkdtemp()  # a folder the unprivileged user can reach
+    os.chmod(root, 0o755)
+    Image.fromarray(colourful()).save(f"{root}/secret.png")
+    os.chmod(f"{root}/secret.png", 0o000)
+    code = (
+        "from autocolor.io import ImageError, load_image\n"
+        "try:\n    load_image('secret.png')\nexcept ImageError as e:\n    print(e.kind, '|', e)\n"
+    )
+    r = as_nobody([sys.executable, "-c", code], root)
+    assert r.stdout.strip() == "unreadable | secret.png: permission denied (cannot read the file)", r.stderr
+
+
+def test_permissions_without_touching_the_umask(tmp_path, monkeypatch):
+    import os
+
+    from autocolor.io import _umask
+
+    expected = 0o666 & ~_umask()
+
+    def forbidden(*_):
+        raise AssertionError("os.umask changes process-wide state")
+
+    monkeypatch.setattr(os, "umask", forbidden)
+    p = save_image(tmp_path / "perm.png", colourful())
+    assert p.stat().st_mode & 0o777 == expected
+
+
+def test_stale_temporary_file_is_reused_and_concurrent_writers_refused(tmp_path):
+    import fcntl
+    import os
+
+    from autocolor.io import atomic_open, part_path
+
+    target = tmp_path / "out.png"
+    part_path(target).write_bytes(b"left by a killed run")
+    save_image(target, colourful())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    assert load_image(target).size == (64, 48)
+    fd = os.open(part_path(target), os.O_WRONLY | os.O_CREAT)  # another process writing it now
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(OSError, match="being written by another process"):
+            with atomic_open(target, stable=True) as f:
+                f.write(b"x")
+    finally:
+        os.close(fd)
+    assert load_image(target).size == (64, 48)

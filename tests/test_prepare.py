@@ -16,7 +16,7 @@ def test_grayscale_mirrors_tree_and_reports_bad_files(photo_dir, tmp_path, capsy
     )
     err = capsys.readouterr().err
     assert rc == 1
-    assert "broken.jpg" in err and "3 written, 1 skipped" in err
+    assert "broken.jpg" in err and "3 written, 1 failed" in err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "a.jpg",
         "sub/b.jpg",
@@ -47,7 +47,7 @@ def test_grayscale_clean_folder_exits_zero(tmp_path, capsys):
             "1",
         ]
     )
-    assert rc == 0 and "1 written, 0 skipped" in capsys.readouterr().err
+    assert rc == 0 and "1 written, 0 failed" in capsys.readouterr().err
     assert (tmp_path / "g" / "x.png").is_file()
 
 
@@ -110,3 +110,27 @@ def test_combine_makes_ab_pairs(photo_dir, tmp_path, capsys, with_gray):
     ref = np.asarray(Image.fromarray(load_image(photo_dir / "a.jpg").rgb).resize((32, 32), Image.BICUBIC))
     assert np.abs(right - ref).mean() < 3
     assert np.abs(left - gray_uint8(right.astype(np.uint8))).mean() < 3
+
+
+def test_gray_plane_is_gray_uint8_in_strips():
+    from autocolor.prepare import gray_plane
+
+    rng = np.random.default_rng(0)
+    for rgb in (colourful(300, 5000), rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)):
+        plane = gray_plane(rgb)  # 300 x 5000 spans two strips of rows
+        assert plane.shape == rgb.shape[:2] and plane.dtype == np.uint8
+        assert np.abs(plane.astype(int) - gray_uint8(rgb)[..., 0]).max() <= 1
+
+
+def test_transparency_is_kept_in_png_and_said_to_be_dropped_in_jpg(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    im = Image.fromarray(colourful()).convert("RGBA")
+    im.putalpha(Image.new("L", im.size, 90))
+    im.save(src / "t.png")
+    for fmt in ("png", "jpg"):
+        args = ["prepare", "grayscale", "--original", str(src), "--grayscale", str(tmp_path / fmt)]
+        assert main([*args, "--format", fmt, "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("transparency dropped") == 1 and "t.png: transparency dropped: .jpg has no alpha" in err
+    assert load_image(tmp_path / "png" / "t.png").alpha.max() == 90

@@ -8,19 +8,36 @@ import sys
 from . import __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the full usage is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _shard(text: str):
+    from .scan import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--shard {text}: ")) from None
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
     from . import prepare
 
+    common = {
+        "fmt": args.format,
+        "workers": args.workers,
+        "overwrite": args.overwrite,
+        "manifest": args.manifest,
+    }
     if args.tool == "grayscale":
-        report = prepare.grayscale(args.original, args.grayscale, fmt=args.format, workers=args.workers)
+        report = prepare.grayscale(args.original, args.grayscale, **common)
     else:
         report = prepare.combine(
-            args.original,
-            args.combined,
-            gray_dir=args.grayscale,
-            size=args.size,
-            fmt=args.format,
-            workers=args.workers,
+            args.original, args.combined, gray_dir=args.grayscale, size=args.size, **common
         )
     print(report.summary(), file=sys.stderr)
     return 0 if report.ok else 1
@@ -82,6 +99,10 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         render_size=args.render_size,
         side_by_side=args.side_by_side,
         fmt=args.format,
+        overwrite=args.overwrite,
+        shard=args.shard,
+        manifest=args.manifest,
+        workers=args.workers,
     )
     print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
     return 0 if report.ok else 1
@@ -96,7 +117,9 @@ def _add_colorize(sub) -> None:
     )
     c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
     c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
-    c.add_argument("--render-size", type=int, help="long side the network sees (default: the model's)")
+    c.add_argument(
+        "--render-size", type=int_range(16), help="long side the network sees (default: the model's)"
+    )
     c.add_argument(
         "--side-by-side", action="store_true", help="also write NAME.side-by-side.EXT: gray | colour"
     )
@@ -105,7 +128,18 @@ def _add_colorize(sub) -> None:
     )
     c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
-    c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: keep them)")
+    c.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="do part K of N (0-based; e.g. $SLURM_ARRAY_TASK_ID/N): parts split the files by a hash of "
+        "their path, never overlap and together cover all",
+    )
+    c.add_argument("--manifest", help="JSON-lines record of every file (default: OUTPUT/manifest.jsonl)")
+    c.add_argument("--workers", type=int_range(1), default=2, help="files in progress at once (default 2)")
     c.set_defaults(func=_cmd_colorize)
 
 
@@ -120,6 +154,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         limit=args.limit,
         device=args.device,
         precision=args.precision,
+        max_pixels=args.max_pixels,
     )
     print(markdown_table(summary), end="")
     if args.out:
@@ -138,9 +173,12 @@ def _add_evaluate(sub) -> None:
         metavar="[NAME=]DIR",
         help="generator folder; repeat to compare models (default: the bundled model)",
     )
-    e.add_argument("--render-size", type=int)
+    from .io import DEFAULT_MAX_PIXELS
+
+    e.add_argument("--render-size", type=int_range(16))
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
-    e.add_argument("--limit", type=int, help="only the first N photos in name order")
+    e.add_argument("--limit", type=int_range(1), help="only the first N photos in name order")
+    e.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     e.set_defaults(func=_cmd_evaluate)
@@ -285,7 +323,7 @@ def _add_report(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
     )
     parser.add_argument("--version", action="version", version=f"autocolor {__version__}")
@@ -300,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--original", required=True, help="folder of colour photos (recursed)")
     c.add_argument("--grayscale", help="folder of matching gray photos (default: made from the colour ones)")
     c.add_argument("--combined", required=True, help="output folder")
-    c.add_argument("--size", type=int, default=256, help="side of each half, in pixels (default 256)")
+    c.add_argument(
+        "--size", type=int_range(8), default=256, help="side of each half, in pixels (default 256)"
+    )
     for p in (g, c):
         p.add_argument(
             "--format",
@@ -308,7 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
             default="jpg",
             help="output format (jpg: quality 95, no chroma subsampling)",
         )
-        p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+        p.add_argument(
+            "--workers", type=int_range(1), default=None, help="worker processes (default: all cores)"
+        )
+        p.add_argument(
+            "--overwrite", action="store_true", help="redo outputs that exist (default: keep them)"
+        )
+        p.add_argument("--manifest", help="also record every file in this JSON-lines file")
         p.set_defaults(func=_cmd_prepare)
     _add_colorize(sub)
     _add_evaluate(sub)

@@ -1,49 +1,59 @@
-"""Colorizing many files: resolve inputs (files, folders, globs), mirror names under an output folder,
-never overwrite an input, one line per failure. The `autocolor colorize` command is a thin layer over this."""
+"""Colorizing many files: inputs (files, folders, globs) mirrored under an output folder, never over an input,
+resumable (finished outputs are kept), recorded in a manifest, split across machines with `Shard`.
+The `autocolor colorize` command is a thin layer over `colorize_files`; `colorize_job` is the work for one
+file, which any other kind of input (e.g. a video) can sit beside in the same batch."""
 
 from __future__ import annotations
 
-import glob
+import functools
 import os
-import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from .batch import BatchReport, distinct_outputs
+from . import scan
+from .batch import BatchReport, Manifest, run_batch
 from .color import gray_uint8
-from .io import SAVE_FORMATS, ImageError, LoadedImage, list_images, save_image
+from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
-
-
-def resolve_inputs(
-    inputs: Sequence[str | os.PathLike], out_dir: Path, report: BatchReport, fmt: str | None = None
-) -> list[tuple[Path, Path]]:
-    """(input file, output file) pairs: folders are recursed and mirrored, files and globs keep their name."""
-    pairs: list[tuple[Path, Path]] = []
-    for item in map(str, inputs):
-        path = Path(item)
-        if path.is_dir():
-            found = [(p, p.relative_to(path)) for p in list_images(path, exclude=out_dir)]
-        elif path.is_file():
-            found = [(path, Path(path.name))]
-        else:
-            matches = sorted(glob.glob(item, recursive=True))
-            if not matches:
-                report.fail(item, "no such file, folder or matching pattern")
-                continue
-            found = [(Path(m), Path(Path(m).name)) for m in matches if Path(m).is_file()]
-        for src, rel in found:
-            suffix = f".{fmt}" if fmt else (src.suffix if src.suffix.lower() in SAVE_FORMATS else ".png")
-            pairs.append((src, out_dir / rel.with_suffix(suffix)))
-    return distinct_outputs(pairs, report)
+from .scan import Job, Shard
 
 
 def side_by_side_path(dst: Path) -> Path:
     return dst.with_name(f"{dst.stem}.side-by-side{dst.suffix}")
+
+
+def output_path(out_dir: Path, rel: str, fmt: str | None = None) -> Path:
+    """Where the input at `rel` (relative to its input folder) goes: same relative path under `out_dir`, with
+    the `fmt` extension, or the input's own when it is one we write (else .png)."""
+    rel_path = Path(rel)
+    suffix = f".{fmt}" if fmt else (rel_path.suffix if rel_path.suffix.lower() in SAVE_FORMATS else ".png")
+    return out_dir / rel_path.with_suffix(suffix)
+
+
+def colorize_job(
+    colorizer: Colorizer, job: Job, render_size: int | None = None, side_by_side: bool = False
+) -> list[str]:
+    """Colorize one image file into `job.dst` (and its side-by-side first, so that `job.dst` existing means
+    both are done). Returns notes for the user; raises ImageError for an unusable input."""
+    loaded = colorizer.load(job.src)
+    out = colorizer.colorize_loaded([loaded], render_size)[0]
+    notes = list(loaded.notes)
+    if out.alpha is not None and not keeps_alpha(job.dst):
+        notes.append(f"transparency dropped: {job.dst.suffix} has no alpha channel (--format png keeps it)")
+    if side_by_side:
+        save_image(side_by_side_path(job.dst), np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1))
+    del loaded
+    save_image(job.dst, out.rgb, out.alpha)
+    return notes
+
+
+def default_manifest(out_dir: Path, shard: Shard = scan.WHOLE) -> Path:
+    """manifest.jsonl in the output folder; one per shard (manifest.shard-K-of-N.jsonl) when sharded, so
+    parts running at once on a shared file system never write the same file."""
+    name = "manifest.jsonl" if shard.count == 1 else f"manifest.shard-{shard.index}-of-{shard.count}.jsonl"
+    return out_dir / name
 
 
 def colorize_files(
@@ -54,39 +64,34 @@ def colorize_files(
     side_by_side: bool = False,
     fmt: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
+    shard: Shard | None = None,
+    manifest: str | os.PathLike | None = None,
+    workers: int = 2,
 ) -> BatchReport:
-    """Colorize every input into out_dir; decoding of the next file overlaps the current one."""
-    out_dir = Path(out_dir)
-    report = BatchReport()
-    jobs = resolve_inputs(inputs, out_dir, report, fmt)
+    """Colorize every input into out_dir, `workers` files at a time (two overlap one's decoding with the
+    other's network pass); outputs that already exist are kept unless `overwrite`. Each result is appended to
+    `manifest` (default: `default_manifest(out_dir, shard)`). Raises ValueError for an output folder that is
+    or contains an input folder."""
+    out_dir, shard = Path(out_dir), shard or scan.WHOLE
+    scan.check_output([Path(i) for i in inputs if Path(i).is_dir()], out_dir)
+    if fmt is not None and f".{fmt}" not in SAVE_FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(sorted(SAVE_FORMATS))}")
 
-    def load(src: Path) -> LoadedImage | ImageError:
-        try:
-            return colorizer.load(src)
-        except ImageError as e:
-            return e
+    def plan():
+        return scan.plan(inputs, out_dir, lambda src, rel: output_path(out_dir, rel, fmt), shard)
 
-    bar = tqdm(total=len(jobs), unit="img", disable=not progress or len(jobs) < 2, file=sys.stderr)
-    with ThreadPoolExecutor(1) as reader:
-        pending = [reader.submit(load, src) for src, _ in jobs[:2]]
-        for i, (src, dst) in enumerate(jobs):
-            loaded = pending[i].result()
-            if i + 2 < len(jobs):
-                pending.append(reader.submit(load, jobs[i + 2][0]))
-            pending[i] = None
-            try:
-                if isinstance(loaded, ImageError):
-                    raise loaded
-                out = colorizer.colorize_loaded([loaded], render_size)[0]
-                save_image(dst, out.rgb, out.alpha)
-                if side_by_side:
-                    pair = np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1)
-                    save_image(side_by_side_path(dst), pair)
-                report.written += 1
-            except ImageError as e:
-                report.fail(str(src), e.reason)
-            except (OSError, ValueError, RuntimeError) as e:  # one bad file never stops the batch
-                report.fail(str(src), f"{type(e).__name__}: {e}")
-            bar.update()
-    bar.close()
-    return report
+    record = Manifest(manifest or default_manifest(out_dir, shard))
+    try:
+        return run_batch(
+            functools.partial(colorize_job, colorizer, render_size=render_size, side_by_side=side_by_side),
+            plan(),
+            workers=workers,
+            overwrite=overwrite,
+            manifest=record,
+            counter=lambda: scan.count(plan()),
+            desc="colorize",
+            progress=progress,
+        )
+    finally:
+        record.close()

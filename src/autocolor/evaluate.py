@@ -9,6 +9,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +19,15 @@ from tqdm import tqdm
 
 from .batch import BatchReport
 from .color import gray_uint8
-from .io import ImageError, LoadedImage, list_images, load_image, save_image
+from .io import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    ImageError,
+    LoadedImage,
+    list_images,
+    load_image,
+    save_image,
+)
 from .metrics import all_metrics
 from .pipeline import Colorizer
 
@@ -52,24 +61,33 @@ def evaluate(
     limit: int | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
 
     Returns {"rows": {name: {metric: mean, "images": n}}, "skipped": [...]}; with `out`, writes per_image.csv,
-    summary.json, summary.md, gallery.png and index.html there.
+    summary.json, summary.md, gallery.png and index.html there. Raises ValueError, before any work, for data
+    that is missing or holds no images and for an `out` folder that cannot be written.
     """
+    if not Path(data).exists():
+        raise ValueError(f"{data}: no such folder or file")
+    files = list_images(data)[:limit]
+    if not files:
+        raise ValueError(f"{data}: no image files found (looked for {' '.join(IMAGE_EXTENSIONS)})")
+    if out is not None:
+        _check_writable(Path(out))
     models = [model_name(w) for w in weights]
     colorizers = {
-        name: Colorizer.from_pretrained(path, device=device, precision=precision) for name, path in models
+        name: Colorizer.from_pretrained(path, device=device, precision=precision, max_pixels=max_pixels)
+        for name, path in models
     }
-    files = list_images(data)[:limit]
     report = BatchReport()
     per_image: list[dict] = []
     shown: dict[str, list[np.ndarray]] = {}
     picks = set(gallery_picks(len(files)))
     for i, path in enumerate(tqdm(files, unit="img", file=sys.stderr, disable=len(files) < 2)):
         try:
-            truth = load_image(path).rgb
+            truth = load_image(path, max_pixels).rgb
         except ImageError as e:
             report.fail(str(path), e.reason)
             continue
@@ -102,6 +120,15 @@ def evaluate(
     if out is not None:
         _write(Path(out), per_image, summary, shown, ["gray", *(n for n, _ in models), "truth"])
     return summary
+
+
+def _check_writable(out: Path) -> None:
+    """Fail now, with a clear message, rather than after the whole evaluation, if `out` cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as e:
+        raise ValueError(f"{out}: cannot write the results there ({e.strerror or e})") from None
 
 
 def markdown_table(summary: dict) -> str:

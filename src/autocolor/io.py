@@ -7,17 +7,22 @@ front ends can print one line per bad file and go on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import re
+import secrets
+import stat
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (
@@ -31,7 +36,8 @@ _ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
 class ImageError(ValueError):
     """A file that cannot be used as an image; `str()` is 'PATH: reason'.
 
-    `kind` says why, for front ends that map errors to codes: "missing", "too_large", "not_image" or "corrupt".
+    `kind` says why, for front ends that map errors to codes: "missing", "unreadable" (permissions, links),
+    "too_large", "not_image" or "corrupt".
     """
 
     def __init__(self, path: str | os.PathLike | None, reason: str, kind: str = "corrupt"):
@@ -42,11 +48,16 @@ class ImageError(ValueError):
 
 @dataclass
 class LoadedImage:
-    """rgb: (H, W, 3) uint8 with EXIF orientation applied; alpha: (H, W) uint8 or None."""
+    """rgb: (H, W, 3) uint8 sRGB with EXIF orientation applied; alpha: (H, W) uint8 or None.
+
+    `notes`: what the loader did that the user should know (which frame of an animation, a colour profile
+    that could not be applied, unreadable EXIF), one short sentence each, without the file name.
+    """
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     path: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -84,12 +95,17 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(arr).astype(np.uint8), "L")
 
 
-def from_pil(im: Image.Image, path: str | os.PathLike | None = None) -> LoadedImage:
-    """A Pillow image of any mode -> LoadedImage (EXIF orientation applied)."""
+def from_pil(
+    im: Image.Image, path: str | os.PathLike | None = None, notes: list[str] | None = None
+) -> LoadedImage:
+    """A Pillow image of any mode -> LoadedImage: EXIF orientation applied, an embedded ICC profile converted
+    to sRGB, 16-bit and float scaled to 8 bits. Problems that do not lose the picture go to `notes`."""
+    notes = [] if notes is None else notes
+    icc = im.info.get("icc_profile")
     try:
         im = ImageOps.exif_transpose(im)
-    except Exception:  # a broken EXIF block must not lose the picture
-        pass
+    except Exception as e:  # a broken EXIF block must not lose the picture, but the user must hear of it
+        notes.append(f"EXIF orientation unreadable ({type(e).__name__}: {e}); used the pixels as stored")
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
         im = _to_8bit(im)
     if im.mode == "P":
@@ -99,9 +115,77 @@ def from_pil(im: Image.Image, path: str | os.PathLike | None = None) -> LoadedIm
         alpha = np.asarray(im.getchannel("A")).copy()
         if alpha.min() == 255:
             alpha = None
+    if icc:
+        im = _to_srgb(im, icc, notes)
     if im.mode != "RGB":
         im = im.convert("RGB")
-    return LoadedImage(np.asarray(im).copy(), alpha, str(path) if path is not None else None)
+    return LoadedImage(np.asarray(im).copy(), alpha, str(path) if path is not None else None, notes)
+
+
+_SRGB: list = []
+
+
+def _to_srgb(im: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
+    """Colour values described by the ICC profile `icc` -> sRGB (relative colorimetric), alpha dropped (the
+    caller keeps it). An sRGB profile is left alone; one that cannot be used is noted, not fatal."""
+    base = {"RGBA": "RGB", "RGBa": "RGB", "LA": "L", "La": "L", "1": "L"}.get(im.mode, im.mode)
+    if base not in ("RGB", "L", "CMYK"):
+        return im
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
+            return im
+        if not _SRGB:
+            _SRGB.append(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")))
+        return ImageCms.profileToProfile(
+            im.convert(base) if im.mode != base else im,
+            profile,
+            _SRGB[0],
+            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+            outputMode="RGB",
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as e:
+        notes.append(f"embedded colour profile not applied ({e}); read as sRGB")
+        return im
+
+
+_DECODE = threading.Lock()  # warnings.catch_warnings changes process-wide state: one decode at a time
+
+
+def _allow_pixels(max_pixels: int) -> None:
+    """Make Pillow's own decompression-bomb guard at least as generous as our limit, so ours decides (with our
+    wording) and `--max-pixels` above Pillow's default works; Pillow's guard still stops files of more than
+    twice the limit before they are parsed further. Only ever raised, so concurrent callers cannot race."""
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < max_pixels:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def _too_large(path, pixels: str, max_pixels: int) -> ImageError:
+    return ImageError(
+        path,
+        f"too large: {pixels} exceeds the limit of {max_pixels / 1e6:.0f} MP (raise it with --max-pixels)",
+        "too_large",
+    )
+
+
+def _open_file(path: Path) -> tuple[BinaryIO, int]:
+    """Open a file for reading, or raise ImageError saying exactly why not (missing, link loop, folder,
+    permission denied)."""
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageError(path, "is a folder, not an image file", "not_image")
+        return open(path, "rb"), st.st_size
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ImageError(path, f"broken symbolic link (to {os.readlink(path)})", "missing") from None
+        raise ImageError(path, "no such file", "missing") from None
+    except PermissionError:
+        raise ImageError(path, "permission denied (cannot read the file)", "unreadable") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ImageError(path, "symbolic link loop", "unreadable") from None
+        raise ImageError(path, f"cannot read the file ({e.strerror or e})", "unreadable") from None
 
 
 def load_image(
@@ -110,43 +194,60 @@ def load_image(
     name: str | None = None,
     reduce: int = 1,
 ) -> LoadedImage:
-    """Read any image Pillow understands (a path, or the bytes of a file) into RGB uint8 plus optional alpha.
+    """Read any image Pillow understands (a path, or the bytes of a file) into sRGB uint8 plus optional alpha.
 
-    Raises ImageError (naming the file, or `name` for bytes) for missing, empty, truncated, corrupt, non-image
-    or too large (over `max_pixels`) files.
+    Raises ImageError (naming the file, or `name` for bytes) for missing, unreadable, empty, truncated, corrupt,
+    non-image or too large (over `max_pixels`) files. Multi-frame files use their first frame, and Pillow's
+    warnings (e.g. corrupt EXIF) are kept: both appear in the result's `notes`.
     """
+    if max_pixels < 1:
+        raise ValueError(f"max_pixels must be at least 1, got {max_pixels}")
     if isinstance(source, bytes):
-        path, fp = name or "<upload>", io.BytesIO(source)
-        size = len(source)
+        path, fp, size = name or "<upload>", io.BytesIO(source), len(source)
     else:
-        path = fp = Path(source)
-        if not path.is_file():
-            raise ImageError(path, "no such file", "missing")
-        size = path.stat().st_size
-    if size == 0:
-        raise ImageError(path, "empty file", "not_image")
+        path = Path(source)
+        fp, size = _open_file(path)
+    with fp:
+        if size == 0:
+            raise ImageError(path, "empty file", "not_image")
+        return _decode(fp, path, max_pixels, reduce)
+
+
+def _decode(fp: BinaryIO, path, max_pixels: int, reduce: int) -> LoadedImage:
+    notes: list[str] = []
+    _allow_pixels(max_pixels)
     try:
-        with warnings.catch_warnings():
+        with _DECODE, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(fp) as im:
                 w, h = im.size
                 if w * h > max_pixels:
-                    raise ImageError(
-                        path,
-                        f"too large: {w}x{h} = {w * h / 1e6:.0f} MP exceeds the limit of "
-                        f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)",
-                        "too_large",
+                    raise _too_large(path, f"{w}x{h} = {w * h / 1e6:.0f} MP", max_pixels)
+                if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
+                    notes.append(
+                        f"{im.format} has {im.n_frames} frames; used the first (frame 1 of {im.n_frames})"
                     )
                 if reduce > 1:  # a quick look: JPEGs decode at up to 1/reduce of their size
                     im.draft("RGB", (max(64, w // reduce), max(64, h // reduce)))
                 im.load()
-                return from_pil(im, path)
+                loaded = from_pil(im, path, notes)
+            warned = [m for m in caught if not issubclass(m.category, DeprecationWarning)]
+            loaded.notes[:0] = [f"Pillow warns: {m.message}" for m in warned]
+            return loaded
     except ImageError:
         raise
+    except PermissionError:
+        raise ImageError(path, "permission denied (cannot read the file)", "unreadable") from None
     except UnidentifiedImageError:
         raise ImageError(path, "not an image Pillow can read", "not_image") from None
     except Image.DecompressionBombError as e:
-        raise ImageError(path, f"too large: {e}", "too_large") from None
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        raise _too_large(
+            path, f"{int(pixels[1]) / 1e6:.0f} MP" if pixels else "the image", max_pixels
+        ) from None
+    except MemoryError:
+        raise ImageError(path, "not enough memory to decode it", "too_large") from None
     except (OSError, SyntaxError, ValueError) as e:
         reason = str(e) or type(e).__name__
         if "truncated" in reason:
@@ -155,9 +256,19 @@ def load_image(
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read without changing it (os.umask can only be read by setting it, which races with
+    every other thread that creates files)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    probe = Path(tempfile.gettempdir()) / f".autocolor-umask-{secrets.token_hex(8)}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777)
+    try:
+        return 0o777 & ~os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
+        probe.unlink()
 
 
 def publish(tmp: str | os.PathLike, path: str | os.PathLike, mode: int = 0o666) -> None:
@@ -167,31 +278,69 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike, mode: int = 0o666) 
     os.replace(tmp, path)
 
 
+def part_path(path: str | os.PathLike) -> Path:
+    """The temporary name `atomic_open(path, stable=True)` writes to before renaming: .NAME.part beside it."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.part")
+
+
+def _lock(fd: int, path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise OSError(errno.EBUSY, "being written by another process at this moment", str(path)) from None
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, fsync: bool = False) -> Iterator[BinaryIO]:
+def atomic_open(path: str | os.PathLike, fsync: bool = False, stable: bool = False) -> Iterator[BinaryIO]:
     """Open a temporary file beside `path` for writing; on success it replaces `path` atomically (with
-    `fsync`, durably), on failure it is removed and `path` is left as it was."""
+    `fsync`, durably), on failure it is removed and `path` is left as it was.
+
+    The file is created with mode 0o666 less the umask, as a plain open() would. With `stable`, the temporary
+    name is always `part_path(path)` and is locked while written: a run killed mid-write leaves one such file,
+    which the next write of the same `path` reuses, so re-running a killed batch leaves no debris, and two
+    processes writing the same `path` at once get an error instead of a mixed file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    if stable:
+        tmp = part_path(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o666)
+        _lock(fd, path)
+        os.ftruncate(fd, 0)
+    else:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
-        publish(tmp, path)
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def keeps_alpha(path: str | os.PathLike) -> bool:
+    """Whether `save_image` keeps an alpha channel in this file's format."""
+    return SAVE_FORMATS.get(Path(path).suffix.lower()) in _ALPHA_FORMATS
 
 
 def save_image(
     path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, quality: int = 95
 ) -> Path:
-    """Write (H, W, 3) uint8 (+ alpha where the format keeps it) to `path`, format from its extension.
+    """Write (H, W, 3) uint8 RGB or (H, W) uint8 gray (+ alpha where the format keeps it, see `keeps_alpha`)
+    to `path`, format from its extension.
 
-    JPEG is written at `quality` without chroma subsampling. The file appears atomically (temp + rename).
+    JPEG is written at `quality` without chroma subsampling. The file appears atomically under its final name
+    (see `atomic_open(stable=True)`): a file under that name is always complete.
     """
     path = Path(path)
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -199,12 +348,12 @@ def save_image(
         raise ImageError(
             path, f"cannot write '{path.suffix}' files; use one of {', '.join(sorted(SAVE_FORMATS))}"
         )
-    im = Image.fromarray(rgb, "RGB")
+    im = Image.fromarray(rgb, "L" if rgb.ndim == 2 else "RGB")
     if alpha is not None and fmt in _ALPHA_FORMATS:
         im.putalpha(Image.fromarray(alpha, "L"))
     options = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
     if fmt == "WEBP":
         options = {"quality": quality}
-    with atomic_open(path) as f:
+    with atomic_open(path, stable=True) as f:
         im.save(f, format=fmt, **options)
     return path

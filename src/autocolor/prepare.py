@@ -1,68 +1,102 @@
 """Dataset tools: grayscale copies of a folder of photos, and gray|colour side-by-side pairs (pix2pix A|B).
 
 Gray means the photo's CIE Lab lightness with a = b = 0 (see `color.gray_uint8`): the same input the network
-sees when it trains and when it colorizes.
+sees when it trains and when it colorizes. Both tools share colorize's batch machinery: streaming over the
+tree, worker processes, finished outputs kept on a re-run (unless `overwrite`), one line per failure.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from .batch import BatchReport, distinct_outputs, run_batch
-from .color import gray_uint8
-from .io import ImageError, is_image_path, list_images, load_image, save_image
+from . import scan
+from .batch import BatchReport, Manifest, run_batch
+from .color import gray_uint8, lab_to_rgb_uint8, lightness_f
+from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
+from .scan import Job
 
 FORMATS = ("jpg", "png")
+_STRIP_ROWS_PIXELS = 1 << 20
 
 
 def _check_dirs(src: Path, dst: Path) -> None:
     if not src.is_dir():
         raise FileNotFoundError(f"{src}: not a folder")
-    if dst.resolve() == src.resolve():
-        raise ValueError(
-            f"{dst}: the output folder must differ from the input folder (inputs are never overwritten)"
-        )
+    scan.check_output([src], dst)
 
 
-def _plan(src: Path, dst: Path, fmt: str, report: BatchReport) -> list[tuple[Path, Path]]:
-    """(input, output) pairs mirroring src's tree under dst with the new extension; name clashes are skipped."""
+def gray_plane(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 photo -> (H, W) uint8: `gray_uint8`'s value, computed in strips of rows, so a photo of
+    N pixels needs about 5 N bytes on top of its own 3 N (the tensor path needs ~130 N)."""
+    fy = lightness_f(rgb)
+    height, width = fy.shape
+    out = np.empty((height, width), np.uint8)
+    rows = max(1, _STRIP_ROWS_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        strip = fy[top : top + rows]
+        zero = torch.zeros(2, strip.shape[0], width)
+        out[top : top + rows] = lab_to_rgb_uint8(strip, lambda sl, zero=zero: zero[:, sl])[..., 1]
+    return out
+
+
+def _write_gray(job: Job) -> list[str]:
+    image = load_image(job.src)
+    notes = list(image.notes)
+    if image.alpha is not None and not keeps_alpha(job.dst):
+        notes.append(f"transparency dropped: {job.dst.suffix} has no alpha channel (--format png keeps it)")
+    gray, alpha = gray_plane(image.rgb), image.alpha
+    del image
+    save_image(job.dst, gray, alpha)
+    return notes
+
+
+def _run(fn, src: Path, dst: Path, fmt: str, desc: str, workers, overwrite, manifest) -> BatchReport:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    plan = [
-        (path, dst / path.relative_to(src).with_suffix(f".{fmt}")) for path in list_images(src, exclude=dst)
-    ]
-    return distinct_outputs(plan, report)
+    _check_dirs(src, dst)
 
+    def plan():
+        return scan.plan([src], dst, lambda _, rel: dst / Path(rel).with_suffix(f".{fmt}"))
 
-def _write_gray(src: str, out: str) -> None:
-    image = load_image(src)
-    save_image(out, gray_uint8(image.rgb), image.alpha)
+    record = Manifest(manifest) if manifest is not None else None
+    try:
+        return run_batch(
+            fn,
+            plan(),
+            workers=workers or os.cpu_count() or 1,
+            processes=True,
+            overwrite=overwrite,
+            manifest=record,
+            counter=lambda: scan.count(plan()),
+            desc=desc,
+        )
+    finally:
+        if record is not None:
+            record.close()
 
 
 def grayscale(
-    original: str | os.PathLike, gray_dir: str | os.PathLike, fmt: str = "jpg", workers: int | None = None
+    original: str | os.PathLike,
+    gray_dir: str | os.PathLike,
+    fmt: str = "jpg",
+    workers: int | None = None,
+    overwrite: bool = False,
+    manifest: str | os.PathLike | None = None,
 ) -> BatchReport:
-    """Write a gray copy of every image under `original` to the same relative path under `gray_dir`."""
-    src, dst = Path(original), Path(gray_dir)
-    _check_dirs(src, dst)
-    report = BatchReport()
-    plan = _plan(src, dst, fmt, report)
-    jobs = [(str(a), str(b)) for a, b in plan]
-    return run_batch(_write_gray, jobs, [str(a) for a, _ in plan], workers, "grayscale", report)
+    """Write a gray copy of every image under `original` to the same relative path under `gray_dir`; gray
+    copies that already exist are kept unless `overwrite`; transparency is kept in PNG (and said to be
+    dropped in JPEG)."""
+    return _run(_write_gray, Path(original), Path(gray_dir), fmt, "grayscale", workers, overwrite, manifest)
 
 
 def _square(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0))
-
-
-def _write_pair(src: str, gray_src: str | None, out: str, size: int) -> None:
-    colour = _square(load_image(src).rgb, size)
-    gray = gray_uint8(_square(load_image(gray_src).rgb, size) if gray_src else colour)
-    save_image(out, np.concatenate([gray, colour], axis=1))
 
 
 def _find_counterpart(gray_root: Path, rel: Path) -> Path | None:
@@ -72,6 +106,24 @@ def _find_counterpart(gray_root: Path, rel: Path) -> Path | None:
     return None
 
 
+def _write_pair(job: Job, size: int, gray_root: str | None) -> list[str]:
+    image = load_image(job.src)
+    notes = list(image.notes)
+    if image.alpha is not None:
+        notes.append("transparency dropped: A|B training pairs have no alpha channel")
+    colour = _square(image.rgb, size)
+    del image
+    if gray_root is not None:
+        gray_src = _find_counterpart(Path(gray_root), Path(job.rel))
+        if gray_src is None:
+            raise ImageError(job.src, f"no grayscale counterpart under {gray_root}", "missing")
+        gray = gray_uint8(_square(load_image(gray_src).rgb, size))
+    else:
+        gray = gray_uint8(colour)
+    save_image(job.dst, np.concatenate([gray, colour], axis=1))
+    return notes
+
+
 def combine(
     original: str | os.PathLike,
     combined: str | os.PathLike,
@@ -79,6 +131,8 @@ def combine(
     size: int = 256,
     fmt: str = "jpg",
     workers: int | None = None,
+    overwrite: bool = False,
+    manifest: str | os.PathLike | None = None,
 ) -> BatchReport:
     """Write one `2*size` x `size` image per photo: gray on the left, colour on the right (pix2pix A|B).
 
@@ -87,20 +141,8 @@ def combine(
     """
     if size < 8:
         raise ValueError(f"--size must be at least 8, got {size}")
-    src, dst = Path(original), Path(combined)
-    _check_dirs(src, dst)
-    report = BatchReport()
-    jobs, names = [], []
-    for path, out in _plan(src, dst, fmt, report):
-        gray_src = None
-        if gray_dir is not None:
-            gray_src = _find_counterpart(Path(gray_dir), path.relative_to(src))
-            if gray_src is None:
-                report.fail(str(path), f"no grayscale counterpart under {gray_dir}")
-                continue
-        jobs.append((str(path), str(gray_src) if gray_src else None, str(out), size))
-        names.append(str(path))
-    return run_batch(_write_pair, jobs, names, workers, "combine", report)
+    fn = functools.partial(_write_pair, size=size, gray_root=str(gray_dir) if gray_dir is not None else None)
+    return _run(fn, Path(original), Path(combined), fmt, "combine", workers, overwrite, manifest)
 
 
-__all__ = ["grayscale", "combine", "ImageError", "BatchReport"]
+__all__ = ["grayscale", "combine", "gray_plane", "ImageError", "BatchReport"]
