@@ -73,3 +73,34 @@ def test_autocolor_train_writes_tensorboard_events(photo_dir, tmp_path):
     assert [i.step for i in images] == [2, 4]
     saved = np.asarray(Image.open(out / "samples" / "step_00000004.png").convert("RGB"))
     assert (images[-1].height, images[-1].width) == saved.shape[:2]
+
+
+def test_a_resumed_run_hides_the_interrupted_runs_events_past_the_checkpoint(tmp_path):
+    first = tensorboard_sink(tmp_path)
+    for step in range(1, 7):  # the interrupted run logged up to step 6; its checkpoint is at step 3
+        first.write({"step": step, "kind": "train", "loss_g": 10.0 + step})
+    first.close()
+    resumed = tensorboard_sink(tmp_path, purge_step=4)  # what default_sinks(out, step=3) asks for
+    for step in range(4, 8):
+        resumed.write({"step": step, "kind": "train", "loss_g": 20.0 + step})
+    resumed.close()
+    events = read_events(tmp_path / "tensorboard").Scalars("train/loss_g")
+    assert [(e.step, e.value) for e in events] == [
+        (1, 11),
+        (2, 12),
+        (3, 13),
+        (4, 24),
+        (5, 25),
+        (6, 26),
+        (7, 27),
+    ]
+
+
+def test_default_sinks_purge_past_the_resume_step(tmp_path):
+    from autocolor.sinks import default_sinks
+
+    new, resumed = default_sinks(tmp_path / "a"), default_sinks(tmp_path / "b", step=3)
+    assert isinstance(new[-1], TensorBoardSink) and new[-1].purge_step is None
+    assert isinstance(resumed[-1], TensorBoardSink) and resumed[-1].purge_step == 4
+    for sink in new + resumed:
+        sink.close()

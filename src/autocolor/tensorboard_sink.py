@@ -30,7 +30,7 @@ class TensorBoardSink:
         """`purge_step`: on resume, the interrupted run's events at or past this step are hidden."""
         from torch.utils.tensorboard import SummaryWriter
 
-        self.log_dir = Path(log_dir)
+        self.log_dir, self.purge_step = Path(log_dir), purge_step
         self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=30)
 
     def write(self, record: dict[str, Any]) -> None:
