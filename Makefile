@@ -13,7 +13,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[web,train,dev]'
+	$(BIN)/pip install -q -e '.[web,video,train,dev]'
 	touch $@
 
 install: $(VENV)/.installed
