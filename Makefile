@@ -10,15 +10,22 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# everything: training, tests, the web server
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[web,video,train,dev]'
+	$(BIN)/pip install -q -e '.[train,web,video,dev]'
+	touch $@
+
+# colorizing only (onnxruntime, no PyTorch)
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
 	touch $@
 
 install: $(VENV)/.installed
 
-demo: install
+demo: $(VENV)/.installed-core
 	$(BIN)/autocolor colorize examples -o colorized --side-by-side
 
 lint: install

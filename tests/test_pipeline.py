@@ -3,10 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import colourful, real_photos
 from PIL import Image
 
 from autocolor import color
+from autocolor.composer import Compose, Guide, Lightness
 from autocolor.io import ImageError
 from autocolor.pipeline import Colorizer, bundled_weights
 
@@ -17,20 +19,22 @@ def colorizer(tiny_weights):
 
 
 def _L(rgb):
-    return color.lightness(np.asarray(rgb)[..., :3])
+    return color.rgb_to_lab(color.uint8_to_tensor(np.asarray(rgb)[..., :3]))[0, 0].numpy()
 
 
-def test_fast_paths_agree_with_kornia():
+def test_colour_path_agrees_with_kornia():
     rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
     lab = color.rgb_to_lab(color.uint8_to_tensor(rgb))[0]
-    assert np.abs(color.lightness(rgb) - lab[0].numpy()).max() < 0.05
-    fy = (lab[0].numpy() + 16) / 116
-    out = color.lab_to_rgb_uint8(fy, lambda rows: lab[1:, rows])
-    assert np.abs(out.astype(int) - rgb).max() <= 1
-    # out-of-gamut Lab: kept at the same lightness instead of clipped
-    wild = torch.stack([lab[0], torch.full_like(lab[0], 100.0), torch.full_like(lab[0], -100.0)])
-    out = color.lab_to_rgb_uint8(fy, lambda rows: wild[1:, rows])
-    assert np.abs(color.lightness(out) - lab[0].numpy()).max() < 0.6
+    with torch.no_grad():
+        fy = Lightness()(torch.from_numpy(rgb))
+        assert np.abs(fy.numpy() * 116 - 16 - lab[0].numpy()).max() < 0.01
+        flat = torch.zeros(2, 37, 53)  # coefficients at full resolution: ab = 0 * fy + lab's own ab
+        out = Compose()(fy, torch.cat([flat, lab[1:]]), torch.tensor(0), torch.tensor(37)).numpy()
+        assert np.abs(out.astype(int) - rgb).max() <= 1
+        # out-of-gamut Lab: kept at the same lightness instead of clipped
+        wild = torch.stack([torch.full_like(lab[0], 100.0), torch.full_like(lab[0], -100.0)])
+        out = Compose()(fy, torch.cat([flat, wild]), torch.tensor(0), torch.tensor(37)).numpy()
+    assert np.abs(_L(out) - lab[0].numpy()).max() < 0.6
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 300), (333, 251), (64, 64)])
@@ -146,22 +150,25 @@ def test_export_half_precision_matches_full(tiny_weights, tmp_path):
     assert np.abs(a - b).mean() < 1.0
 
 
-def test_strip_upsampling_equals_full_bilinear():
-    from autocolor.pipeline import upsampler
+def test_radius_0_is_bilinear_and_strips_equal_the_whole():
+    ab = torch.rand(2, 7, 11) * 2 - 1
+    fy = torch.rand(50, 83) * 0.8 + 0.2
+    s = torch.tensor
+    with torch.no_grad():
+        coef = Guide()(ab, torch.rand(7, 11), s(1.0), s(0), s(1e-3), fy[0])
+        whole = Compose()(fy, coef, s(0), s(50))
+        strips = torch.cat([Compose()(fy[a:b], coef, s(a), s(50)) for a, b in ((0, 13), (13, 50))])
+        assert torch.equal(strips, whole)
+        full = F.interpolate(ab[None] * 110, size=(50, 83), mode="bilinear", align_corners=False)[0]
+        ours = torch.cat([Compose()(fy, torch.cat([torch.zeros(2, 50, 83), full]), s(0), s(50))])
+        assert np.abs(whole.numpy().astype(int) - ours.numpy()).max() <= 1
 
-    ab = torch.randn(2, 7, 11)
-    full = torch.nn.functional.interpolate(ab[None], size=(50, 83), mode="bilinear", align_corners=False)[0]
-    up = upsampler(ab, 50, 83)
-    strips = torch.cat([up(slice(0, 13)), up(slice(13, 50))], dim=1)
-    assert torch.allclose(strips, full, atol=1e-5)
 
-
-def test_gray_fast_path_agrees_with_the_colour_path():
+def test_gray_lightness_reads_one_channel_and_agrees():
     gray = np.random.default_rng(2).integers(0, 256, (40, 50), dtype=np.uint8)
     rgb = np.repeat(gray[..., None], 3, axis=2)
-    nearly = rgb.copy()
-    nearly[0, 0, 2] ^= 1  # one pixel off gray: its strip takes the general path
-    a, b = color.lightness(rgb), color.lightness(nearly)
-    assert np.abs(a - b)[1:].max() < 0.02
-    lab = color.rgb_to_lab(color.uint8_to_tensor(rgb))[0, 0].numpy()
-    assert np.abs(a - lab).max() < 0.01
+    with torch.no_grad():
+        one = Lightness()(torch.from_numpy(gray[..., None].copy())).numpy()
+        three = Lightness()(torch.from_numpy(rgb)).numpy()
+    assert np.abs(one - three).max() < 1e-6
+    assert np.abs(one * 116 - 16 - _L(rgb)).max() < 0.01

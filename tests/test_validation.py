@@ -16,7 +16,7 @@ def test_validation_scores_what_the_colorizer_gives_users(photo_dir, tiny_weight
     result, grid = validate(model, photos, torch.device("cpu"))
     assert model.training  # left as it was
 
-    colorizer = Colorizer(model)
+    colorizer = Colorizer.from_model(model)
     truths = [load_image(p.path).rgb for p in photos]
     outs = [np.asarray(colorizer.colorize(p.path)) for p in photos]
     assert all(o.shape == t.shape for o, t in zip(outs, truths, strict=True))  # full size, not crops

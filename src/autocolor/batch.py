@@ -122,8 +122,10 @@ def _call(fn: JobFn, job: Job) -> tuple[bool, str, list[str], float]:
 
 
 def _init_worker() -> None:
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # a colorizing-only install has no PyTorch
+        return
     torch.set_num_threads(1)
 
 

@@ -22,11 +22,10 @@ import torch
 from safetensors.torch import load_file, save
 
 from . import __version__
+from .backends import CONFIG_NAME, WEIGHTS_NAME
 from .config import GeneratorConfig, generator_config_from_dict
 from .io import atomic_open, publish
 from .models import UNet
-
-CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

@@ -90,7 +90,11 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     from .pipeline import Colorizer
 
     colorizer = Colorizer.from_pretrained(
-        args.weights, device=args.device, precision=args.precision, max_pixels=args.max_pixels
+        args.weights,
+        device=args.device,
+        precision=args.precision,
+        max_pixels=args.max_pixels,
+        backend=args.backend,
     )
     report = colorize_files(
         colorizer,
@@ -146,7 +150,17 @@ def _add_colorize(sub) -> None:
         "--no-stabilize", action="store_true", help="videos: colorize each frame on its own (flickers)"
     )
     c.add_argument("--crf", type=int, default=18, help="videos: H.264 quality, lower is better (default 18)")
+    _add_backend(c)
     c.set_defaults(func=_cmd_colorize)
+
+
+def _add_backend(p) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
+    )
 
 
 def _cmd_evaluate_video(args: argparse.Namespace) -> int:
@@ -183,6 +197,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         limit=args.limit,
         device=args.device,
         precision=args.precision,
+        backend=args.backend,
         max_pixels=args.max_pixels,
     )
     print(markdown_table(summary), end="")
@@ -218,6 +233,7 @@ def _add_evaluate(sub) -> None:
     e.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    _add_backend(e)
     e.set_defaults(func=_cmd_evaluate)
 
 
@@ -231,6 +247,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     from .pipeline import Colorizer
+    from .site import find_browser_model
 
     limits = ServerLimits(
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
@@ -240,9 +257,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     with bind(args.host, args.port) as sock:  # fail fast, before the model loads
         colorizer = Colorizer.from_pretrained(
-            args.weights, device=args.device, precision=args.precision, render_size=args.render_size
+            args.weights,
+            device=args.device,
+            precision=args.precision,
+            render_size=args.render_size,
+            backend=args.backend,
         )
-        serve(colorizer, limits=limits, sock=sock)
+        serve(colorizer, limits=limits, sock=sock, browser_dir=find_browser_model(args.weights))
     return 0
 
 
@@ -278,30 +299,79 @@ def _add_serve(sub) -> None:
     )
     s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    _add_backend(s)
     s.set_defaults(func=_cmd_serve)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .checkpoint import export_pretrained
+    if not (args.out or args.onnx or args.site):
+        print(
+            "error: export needs --out DIR (safetensors), --onnx DIR (ONNX graphs) and/or --site DIR (web site)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.out or args.onnx:
+        status = _export_weights(args)
+        if status:
+            return status
+    if args.site:
+        from .site import export_site
 
+        print(export_site(args.site, args.onnx or args.weights))
+    return 0
+
+
+def _export_weights(args: argparse.Namespace) -> int:
+    try:
+        from .checkpoint import export_pretrained
+        from .onnx_export import export_onnx
+    except ImportError as e:
+        print(f"error: export needs the [train] extra: pip install 'autocolor[train]' ({e})", file=sys.stderr)
+        return 2
+    from .backends import bundled_weights
+
+    weights = args.weights or bundled_weights()
     overrides = {
         k: v
-        for k, v in (("render_size", args.render_size), ("chroma_gain", args.chroma_gain))
+        for k, v in (
+            ("render_size", args.render_size),
+            ("chroma_gain", args.chroma_gain),
+            ("guide_radius", args.guide_radius),
+            ("guide_eps", args.guide_eps),
+        )
         if v is not None
     }
-    print(export_pretrained(args.weights, args.out, half=not args.fp32, **overrides))
+    if args.out:
+        print(export_pretrained(weights, args.out, half=not args.fp32, **overrides))
+    if args.onnx:
+        print(export_onnx(weights, args.onnx, **overrides))
     return 0
 
 
 def _add_export(sub) -> None:
-    x = sub.add_parser("export", help="copy a generator folder, in float16 and with new colorizing defaults")
-    x.add_argument("--weights", required=True, help="generator folder, e.g. RUN/best")
-    x.add_argument("--out", required=True)
+    x = sub.add_parser(
+        "export",
+        help="a generator folder as float16 safetensors (--out), ONNX graphs (--onnx) or a web site (--site)",
+    )
+    x.add_argument("--weights", help="generator folder, e.g. RUN/best (default: the bundled model)")
+    x.add_argument("--out", help="folder for config.json + model.safetensors")
+    x.add_argument(
+        "--onnx", metavar="DIR", help="folder for config.json + generator.onnx + colour-path graphs"
+    )
+    x.add_argument(
+        "--site",
+        metavar="DIR",
+        help="a static web site that colorizes in the browser (from --onnx's graphs, or the --weights folder's)",
+    )
     x.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
     )
     x.add_argument("--render-size", type=int)
     x.add_argument("--chroma-gain", type=float)
+    x.add_argument(
+        "--guide-radius", type=int, help="guided upsampling radius in render pixels (0 = bilinear)"
+    )
+    x.add_argument("--guide-eps", type=float)
     x.set_defaults(func=_cmd_export)
 
 

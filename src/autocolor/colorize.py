@@ -14,7 +14,6 @@ import numpy as np
 
 from . import scan
 from .batch import BatchReport, Manifest, run_batch
-from .color import gray_uint8
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
 from .scan import Job, Shard
@@ -44,7 +43,7 @@ def colorize_job(
     if out.alpha is not None and not keeps_alpha(job.dst):
         notes.append(f"transparency dropped: {job.dst.suffix} has no alpha channel (--format png keeps it)")
     if side_by_side:
-        save_image(side_by_side_path(job.dst), np.concatenate([gray_uint8(loaded.rgb), out.rgb], axis=1))
+        save_image(side_by_side_path(job.dst), np.concatenate([colorizer.gray(loaded.rgb), out.rgb], axis=1))
     del loaded
     save_image(job.dst, out.rgb, out.alpha)
     return notes

@@ -33,6 +33,10 @@ class GeneratorConfig:
     # colorizing defaults saved with the weights
     render_size: int = 256
     chroma_gain: float = 1.0  # multiplies predicted ab at inference (1 = as trained)
+    # guided upsampling of ab by the full-res lightness (0 = bilinear), chosen on a train split with
+    # scripts/tune_guide.py: window radius in render pixels; regularisation in ((L + 16) / 116)^2 units
+    guide_radius: int = 12
+    guide_eps: float = 0.01
 
 
 @dataclass

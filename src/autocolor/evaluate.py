@@ -61,6 +61,7 @@ def evaluate(
     limit: int | None = None,
     device: str = "cpu",
     precision: str = "fp32",
+    backend: str = "auto",
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
@@ -78,7 +79,9 @@ def evaluate(
         _check_writable(Path(out))
     models = [model_name(w) for w in weights]
     colorizers = {
-        name: Colorizer.from_pretrained(path, device=device, precision=precision, max_pixels=max_pixels)
+        name: Colorizer.from_pretrained(
+            path, device=device, precision=precision, max_pixels=max_pixels, backend=backend
+        )
         for name, path in models
     }
     report = BatchReport()

@@ -1,54 +1,44 @@
-"""The Colorizer: one pipeline for the CLI, the web server, evaluation and tests.
+"""The Colorizer: one pipeline for the CLI, the web server, evaluation and tests (numpy and Pillow only).
 
-    photo (any size) -> L at full resolution -> L resized so its long side is `render_size` (padded to the
-    network's multiple) -> U-Net -> ab at render size -> upsampled (bilinear) -> merged with the full-res L
+    photo (any size) -> lightness at full resolution (strips of rows) -> resized so its long side is
+    `render_size`, padded to the network's multiple -> network -> ab at render size -> guided upsampling by the
+    full-res lightness and Lab -> sRGB (strips of rows) -> colour photo of the input's size and lightness
 
-The output has exactly the input's size and lightness; only colour comes from the network, which never runs
-at full resolution, so memory stays bounded for very large photos. Alpha is carried over unchanged.
+The numeric steps run on a backend (backends.py: onnxruntime, or PyTorch with the [train] extra); this module
+resizes, pads, batches, cuts strips and carries alpha, and never imports torch. The network never runs at full
+resolution, and full-resolution work goes strip by strip, so memory stays bounded for very large photos.
+
+For callers that work between the two stages (e.g. video, which smooths ab over time): `prepare` ->
+`predict_ab` -> `compose`; `colorize` is these three in a row.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from .checkpoint import WEIGHTS_NAME, load_pretrained
-from .color import AB_SCALE, lab_to_rgb_uint8, lightness_f, normalize_l
+from .backends import bundled_weights, load_backend
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
-from .models import UNet
-from .precision import autocast
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
+STRIP_PIXELS = 1 << 18  # full-resolution work is done this many pixels at a time
+
+__all__ = ["Colorizer", "Prepared", "bundled_weights"]
 
 
-def bundled_weights() -> Path:
-    """The folder of the default generator shipped inside the package."""
-    return Path(str(resources.files("autocolor") / "weights"))
+@dataclass
+class Prepared:
+    """A photo ready for the network: fy = (L + 16) / 116 at full resolution (H, W) float32 and at render size
+    (h, w) (long side = render size), plus the input's alpha and path."""
 
-
-def _interp_matrix(out_size: int, in_size: int) -> torch.Tensor:
-    """(out_size, in_size) weights of 1-D linear interpolation, exactly as F.interpolate computes them."""
-    eye = torch.eye(in_size)[None]  # (1, in, in): each row a unit impulse
-    return F.interpolate(eye, size=out_size, mode="linear", align_corners=False)[0].T.contiguous()
-
-
-def upsampler(ab: torch.Tensor, height: int, width: int):
-    """rows -> ab (2, len(rows), width): `ab` (2, h, w) bilinearly upsampled to (height, width), as
-    F.interpolate(..., mode="bilinear", align_corners=False) would give, computed one strip of rows at a time."""
-    ry = _interp_matrix(height, ab.shape[1])  # (height, h): the two vertical taps of every output row
-
-    def rows(sl: slice) -> torch.Tensor:
-        strip = torch.matmul(ry[sl], ab)  # (2, r, w)
-        return F.interpolate(strip, size=width, mode="linear", align_corners=False)
-
-    return rows
+    fy: np.ndarray
+    small: np.ndarray
+    alpha: np.ndarray | None = None
+    path: str | None = None
 
 
 class Colorizer:
@@ -56,21 +46,21 @@ class Colorizer:
 
     def __init__(
         self,
-        model: UNet,
-        device: str | torch.device = "cpu",
-        precision: str = "fp32",
+        backend,
         render_size: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        guide_radius: int | None = None,
+        guide_eps: float | None = None,
     ):
-        self.device = torch.device(device)
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda was asked for but CUDA is not available; use --device cpu")
-        self.model = model.to(self.device).eval()
-        self.precision = precision
-        self.render_size = render_size or model.config.render_size
-        self.chroma_gain = model.config.chroma_gain
+        self.backend = backend
+        cfg = backend.config
+        self.render_size = render_size or cfg.render_size
+        self.chroma_gain = cfg.chroma_gain
+        self.guide_radius = cfg.guide_radius if guide_radius is None else guide_radius
+        self.guide_eps = cfg.guide_eps if guide_eps is None else guide_eps
+        self.multiple = 2**cfg.num_downs
+        self.in_channels = cfg.in_channels
         self.max_pixels = max_pixels
-        autocast(self.device, precision)  # validates the name
 
     @classmethod
     def from_pretrained(
@@ -80,16 +70,31 @@ class Colorizer:
         precision: str = "fp32",
         render_size: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        backend: str = "auto",
+        guide_radius: int | None = None,
     ) -> Colorizer:
-        """Load a generator folder (config.json + model.safetensors); None loads the bundled default weights."""
+        """Load a model folder; None loads the bundled default model.
+
+        backend: "onnx" (onnxruntime; the folder needs generator.onnx, see `autocolor export --onnx`), "torch"
+        (PyTorch; needs model.safetensors and the [train] extra) or "auto" (onnx where it can, else torch).
+        """
         if path is None:
             path = bundled_weights()
-            if not (path / WEIGHTS_NAME).is_file():
+            if not (path / "config.json").is_file():
                 raise FileNotFoundError(
                     "no default weights are bundled with this installation of autocolor; "
                     "pass the generator/ folder of a training run (--weights RUN/generator)"
                 )
-        return cls(load_pretrained(path), device, precision, render_size, max_pixels)
+        return cls(
+            load_backend(path, backend, device, precision), render_size, max_pixels, guide_radius=guide_radius
+        )
+
+    @classmethod
+    def from_model(cls, model, device: str = "cpu", precision: str = "fp32", **kwargs) -> Colorizer:
+        """A Colorizer around an in-memory PyTorch generator (e.g. during training), on the torch backend."""
+        from .torch_backend import TorchBackend
+
+        return cls(TorchBackend(None, device=device, precision=precision, model=model), **kwargs)
 
     # --- public API ------------------------------------------------------------------------------------
     def colorize(self, image: ImageInput, render_size: int | None = None) -> Image.Image:
@@ -139,52 +144,76 @@ class Colorizer:
         images = list(images)
         out: list[LoadedImage] = []
         for start in range(0, len(images), batch_size):
-            out += self._colorize_chunk(images[start : start + batch_size], render_size or self.render_size)
+            prepared = [self.prepare(im, render_size) for im in images[start : start + batch_size]]
+            out += [self.compose(p, ab) for p, ab in zip(prepared, self.predict_ab(prepared), strict=True)]
         return out
 
-    def _colorize_chunk(self, images: list[LoadedImage], size: int) -> list[LoadedImage]:
-        fys = [lightness_f(im.rgb) for im in images]
-        smalls = [self._render_input(fy, size) for fy in fys]
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, (L, _) in enumerate(smalls):
-            groups.setdefault(tuple(L.shape[-2:]), []).append(i)
-        abs_: list[torch.Tensor | None] = [None] * len(images)
-        for members in groups.values():
-            preds = self.predict(torch.stack([smalls[i][0] for i in members]))
-            for i, pred in zip(members, preds, strict=True):
-                h, w = smalls[i][1]
-                abs_[i] = pred[:, :h, :w]
-        return [
-            LoadedImage(self._compose(fy, ab), im.alpha, im.path)
-            for fy, ab, im in zip(fys, abs_, images, strict=True)
-        ]
-
-    @torch.no_grad()
-    def predict(self, L: torch.Tensor) -> torch.Tensor:
-        """L (B, 1, H, W) in [-1, 1], sides multiples of the network's -> ab (B, 2, H, W) in [-110, 110]."""
-        with autocast(self.device, self.precision):
-            ab = self.model(L.to(self.device)).float().cpu()
-        return (ab * self.chroma_gain).clamp_(-1.0, 1.0).mul_(AB_SCALE)
-
-    # --- steps -----------------------------------------------------------------------------------------
-    def _render_input(self, fy: np.ndarray, size: int) -> tuple[torch.Tensor, tuple[int, int]]:
-        """Full-res fy -> normalised L (1, Hp, Wp) with long side `size`, padded to the network's multiple."""
+    def prepare(self, image: ImageInput, render_size: int | None = None) -> Prepared:
+        """An image -> its lightness at full resolution and at render size (long side `render_size`)."""
+        image = self.load(image)
+        fy = self.lightness(image.rgb)
         H, W = fy.shape
+        size = render_size or self.render_size
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
-        L = Image.fromarray(fy * 116.0 - 16.0, "F").resize(
-            (w, h), Image.Resampling.BILINEAR, reducing_gap=2.0
-        )
-        L = normalize_l(torch.from_numpy(np.asarray(L, dtype=np.float32).copy()))[None]
-        m = self.model.multiple
-        ph, pw = -h % m, -w % m
-        if ph or pw:
-            L = F.pad(L[None], (0, pw, 0, ph), mode="replicate")[0]
-        return L, (h, w)
+        small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path)
 
-    def _compose(self, fy: np.ndarray, ab: torch.Tensor) -> np.ndarray:
-        """Full-res fy (H, W) + ab (2, h, w) -> (H, W, 3) uint8, upsampling ab one strip of rows at a time."""
-        return lab_to_rgb_uint8(fy, upsampler(ab.float(), *fy.shape))
+    def predict_ab(self, prepared: Sequence[Prepared]) -> list[np.ndarray]:
+        """Run the network: each photo's ab at render size, (2, h, w) float32 in [-1, 1], the network's own
+        output (chroma gain not yet applied). Photos whose padded shapes agree share one forward pass."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        inputs = [self.network_input(p.small) for p in prepared]
+        for i, x in enumerate(inputs):
+            groups.setdefault(x.shape[-2:], []).append(i)
+        out: list[np.ndarray] = [None] * len(prepared)  # type: ignore[list-item]
+        for members in groups.values():
+            preds = self.backend.network(np.stack([inputs[i] for i in members]))
+            for i, pred in zip(members, preds, strict=True):
+                h, w = prepared[i].small.shape
+                out[i] = pred[:, :h, :w]
+        return out
+
+    def compose(self, prepared: Prepared, ab: np.ndarray, guide_radius: int | None = None) -> LoadedImage:
+        """Full-res lightness + ab at render size (as from `predict_ab`) -> colour photo, strip by strip."""
+        radius = self.guide_radius if guide_radius is None else guide_radius
+        fy = prepared.fy
+        H, W = fy.shape
+        coef = self.backend.guide(ab, prepared.small, self.chroma_gain, radius, self.guide_eps, fy[0])
+        out = np.empty((H, W, 3), dtype=np.uint8)
+        for rows in _strips(H, W):
+            out[rows] = self.backend.compose(fy[rows], coef, rows.start, H)
+        return LoadedImage(out, prepared.alpha, prepared.path)
+
+    def lightness(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 sRGB -> fy = (L + 16) / 116 (H, W) float32, strip by strip (gray strips read one
+        channel)."""
+        H, W = rgb.shape[:2]
+        fy = np.empty((H, W), dtype=np.float32)
+        for rows in _strips(H, W):
+            block = rgb[rows]
+            r = block[..., 0]
+            if np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2]):
+                block = np.ascontiguousarray(block[..., :1])
+            fy[rows] = self.backend.lightness(block)
+        return fy
+
+    def gray(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 -> the gray the network sees: its Lab lightness with a = b = 0, as sRGB uint8."""
+        fy = self.lightness(rgb)
+        one = np.ones((1, 1), dtype=np.float32)  # ab = 0 everywhere: a 1x1 render is enough
+        return self.compose(Prepared(fy, one), np.zeros((2, 1, 1), np.float32), guide_radius=0).rgb
+
+    def network_input(self, small: np.ndarray) -> np.ndarray:
+        """fy at render size (h, w) -> network input (C, Hp, Wp): L / 50 - 1 in channel 0, sides padded to the
+        network's multiple by repeating the edge; further channels (colour hints) zero."""
+        L = small * (116.0 / 50.0) - (16.0 / 50.0 + 1.0)
+        h, w = L.shape
+        m = self.multiple
+        L = np.pad(L, ((0, -h % m), (0, -w % m)), mode="edge")
+        x = np.zeros((self.in_channels, *L.shape), dtype=np.float32)
+        x[0] = L
+        return x
 
     @staticmethod
     def _to_pil(image: LoadedImage) -> Image.Image:
@@ -192,6 +221,12 @@ class Colorizer:
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
         return out
+
+
+def _strips(height: int, width: int):
+    rows = max(1, STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        yield slice(top, min(top + rows, height))
 
 
 def _from_array(arr: np.ndarray) -> LoadedImage:

@@ -60,7 +60,7 @@ def validate(
     from skimage.color import rgb2lab
 
     was_training = generator.training
-    colorizer = Colorizer(generator, device, precision)
+    colorizer = Colorizer.from_model(generator, device, precision)
     rows, l1, psnrs, cf_out, cf_true = [], [], [], [], []
     try:
         for photo in photos:

@@ -1,8 +1,8 @@
 """Colorizing a stream of frames: the network at render size, optional temporal stabilisation, then the
 Colorizer's one full-resolution colour path on each frame's own lightness.
 
-`ColorStages` is the only code here that knows how the Colorizer is built inside; everything else goes
-through its two stages, `predict_ab` (network at render size) and `compose` (full-res L + low-res ab -> sRGB).
+`ColorStages` adapts the Colorizer's two public stages, `predict_ab` (network at render size) and `compose`
+(full-res L + low-res ab -> sRGB), to the frame layout of the stabiliser.
 """
 
 from __future__ import annotations
@@ -11,26 +11,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image
 
-from ..color import lightness_f
-from ..pipeline import Colorizer
+from ..pipeline import Colorizer, Prepared
 from .stabilize import Stabilizer, StabilizerConfig
 
 
 @dataclass
 class Prediction:
-    """One frame at render size: fy = (L + 16) / 116 at full resolution (H, W) float32, gray (h, w) uint8
-    (the network's input lightness L scaled to 0-255, for optical flow) and ab (h, w, 2) float32 in [-110, 110]."""
+    """One frame at render size: `prepared` (its lightness at full and render size, see `Prepared`), gray
+    (h, w) uint8 (the network's input lightness L scaled to 0-255, for optical flow) and ab (h, w, 2) float32, the
+    network's output in [-1, 1] (the stabiliser's blending does not depend on the scale)."""
 
-    fy: np.ndarray
+    prepared: Prepared
     gray: np.ndarray
     ab: np.ndarray
 
 
 class ColorStages:
-    """The Colorizer split into its two stages, for callers that work between them (video)."""
+    """The Colorizer's two public stages in the frame layout the stabiliser works in (video)."""
 
     def __init__(self, colorizer: Colorizer, render_size: int | None = None):
         self.colorizer = colorizer
@@ -38,15 +37,14 @@ class ColorStages:
 
     def predict_ab(self, rgb: np.ndarray) -> Prediction:
         """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size)."""
-        fy = lightness_f(rgb)
-        L, (h, w) = self.colorizer._render_input(fy, self.size)
-        ab = self.colorizer.predict(L[None])[0, :, :h, :w]
-        gray = ((L[0, :h, :w] + 1.0) * 127.5).round_().clamp_(0, 255).to(torch.uint8).numpy()
-        return Prediction(fy, gray, np.ascontiguousarray(ab.permute(1, 2, 0).numpy()))
+        prepared = self.colorizer.prepare(rgb, self.size)
+        ab = self.colorizer.predict_ab([prepared])[0]  # (2, h, w) in [-1, 1]
+        gray = np.clip(np.rint((prepared.small * 116.0 - 16.0) * 2.55), 0, 255).astype(np.uint8)
+        return Prediction(prepared, gray, np.ascontiguousarray(ab.transpose(1, 2, 0)))
 
-    def compose(self, fy: np.ndarray, ab: np.ndarray) -> np.ndarray:
-        """fy (H, W) at full resolution + ab (h, w, 2) at render size -> (H, W, 3) uint8 sRGB."""
-        return self.colorizer._compose(fy, torch.from_numpy(np.ascontiguousarray(ab.transpose(2, 0, 1))))
+    def compose(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
+        """A frame's Prepared + ab (h, w, 2) at render size in [-1, 1] -> (H, W, 3) uint8 sRGB."""
+        return self.colorizer.compose(prepared, np.ascontiguousarray(ab.transpose(2, 0, 1))).rgb
 
 
 def as_rgb(frame: np.ndarray | Image.Image) -> np.ndarray:
@@ -78,4 +76,4 @@ def colorize_frames(
     for frame in frames:
         p = stages.predict_ab(as_rgb(frame))
         ab = stabilizer(p.gray, p.ab) if stabilizer is not None else p.ab
-        yield stages.compose(p.fy, ab)
+        yield stages.compose(p.prepared, ab)

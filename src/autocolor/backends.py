@@ -1,0 +1,155 @@
+"""Backends run the numeric graphs; the Colorizer (pipeline.py) does everything else in numpy and Pillow.
+
+A backend runs four graphs on numpy arrays:
+
+    network(x)                        x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
+                                      [-1, 1]) -> ab (B, 2, H, W) float32 in [-1, 1]
+    lightness(rgb)                    (r, W, 1 or 3) uint8 -> fy = (L + 16) / 116 (r, W) float32
+    guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
+    compose(fy, coef, top, height)    -> (r, W, 3) uint8                        (see composer.Compose)
+
+The network is the trained generator; the other three are the one colour path, written in PyTorch in
+composer.py. `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend`
+(torch_backend.py) runs the PyTorch modules themselves. This module never imports torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .config import GeneratorConfig, generator_config_from_dict
+
+CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
+GENERATOR_ONNX = "generator.onnx"
+COMPOSER_GRAPHS = ("lightness", "guide", "compose")  # each saved as NAME.onnx
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def bundled_weights() -> Path:
+    """The folder of the default generator shipped inside the package (ONNX graphs + safetensors)."""
+    return Path(str(resources.files("autocolor") / "weights"))
+
+
+def read_config(directory: str | os.PathLike) -> GeneratorConfig:
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{directory}: no {CONFIG_NAME} (expected a folder written by save_pretrained, "
+            "`autocolor export`, or a training run's generator/ folder)"
+        )
+    raw = json.loads(path.read_text())
+    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:  # a newer version's setting; the ONNX graph carries the network itself
+        warnings.warn(f"{path}: ignoring keys unknown to this autocolor: {', '.join(unknown)}", stacklevel=2)
+    return generator_config_from_dict({k: v for k, v in raw.items() if k in known})
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def choose_backend(
+    directory: Path, backend: str = "auto", device: str = "cpu", precision: str = "fp32"
+) -> str:
+    """'onnx' or 'torch' for a model folder. auto: onnxruntime when the folder has generator.onnx and neither
+    CUDA nor bf16 was asked for, else PyTorch when it is installed and the folder has model.safetensors."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    has_onnx, has_torch_weights = (directory / GENERATOR_ONNX).is_file(), (directory / WEIGHTS_NAME).is_file()
+    if backend == "auto":
+        wants_torch = device != "cpu" or precision != "fp32"
+        if has_onnx and _has("onnxruntime") and not wants_torch:
+            return "onnx"
+        if has_torch_weights and _has("torch"):
+            return "torch"
+        backend = "onnx" if has_onnx else "torch"  # fall through to the clear errors below
+    if backend == "onnx":
+        if not has_onnx:
+            raise FileNotFoundError(
+                f"{directory}: no {GENERATOR_ONNX}; make one with `autocolor export --weights {directory} "
+                "--onnx DIR` (needs the [train] extra), or use --backend torch"
+            )
+        if not _has("onnxruntime"):
+            raise ValueError("the onnx backend needs onnxruntime: pip install onnxruntime")
+        if device != "cpu" or precision != "fp32":
+            raise ValueError("the onnx backend runs on the CPU in fp32; use --backend torch for cuda or bf16")
+        return "onnx"
+    if not has_torch_weights:
+        raise FileNotFoundError(f"{directory}: no {WEIGHTS_NAME} for the torch backend; use --backend onnx")
+    if not _has("torch"):
+        raise ValueError(
+            f"{directory} holds PyTorch weights only, and PyTorch is not installed: "
+            "pip install 'autocolor[train]', or export ONNX graphs with `autocolor export --onnx`"
+        )
+    return "torch"
+
+
+def load_backend(
+    directory: str | os.PathLike, backend: str = "auto", device: str = "cpu", precision: str = "fp32"
+):
+    """The backend for a model folder (see `choose_backend`); its `.config` is the folder's GeneratorConfig."""
+    directory = Path(directory)
+    config = read_config(directory)
+    if choose_backend(directory, backend, device, precision) == "onnx":
+        return OnnxBackend(directory, config)
+    from .torch_backend import TorchBackend
+
+    return TorchBackend(directory, config, device, precision)
+
+
+def _scalar(value, dtype) -> np.ndarray:
+    return np.asarray(value, dtype=dtype)
+
+
+class OnnxBackend:
+    """The generator and the colour path as ONNX graphs, run by onnxruntime on the CPU."""
+
+    name = "onnx"
+
+    def __init__(self, directory: Path, config: GeneratorConfig, threads: int = 0):
+        import onnxruntime as ort
+
+        self.config = config
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep
+        opts.log_severity_level = 3
+
+        def session(name: str):
+            path = directory / f"{name}.onnx"
+            if not path.is_file():  # the colour-path graphs do not depend on the model: use the bundled ones
+                path = bundled_weights() / f"{name}.onnx"
+            return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+        self._net = session("generator")
+        self._graphs = {name: session(name) for name in COMPOSER_GRAPHS}
+
+    def network(self, x: np.ndarray) -> np.ndarray:
+        return self._net.run(None, {"input": np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+    def lightness(self, rgb: np.ndarray) -> np.ndarray:
+        return self._graphs["lightness"].run(None, {"rgb": rgb})[0]
+
+    def guide(self, ab, fy, gain: float, radius: int, eps: float, row: np.ndarray) -> np.ndarray:
+        feeds = {
+            "ab": np.ascontiguousarray(ab, dtype=np.float32),
+            "fy": np.ascontiguousarray(fy, dtype=np.float32),
+            "gain": _scalar(gain, np.float32),
+            "radius": _scalar(radius, np.int64),
+            "eps": _scalar(eps, np.float32),
+            "row": row,
+        }
+        return self._graphs["guide"].run(None, feeds)[0]
+
+    def compose(self, fy: np.ndarray, coef: np.ndarray, top: int, height: int) -> np.ndarray:
+        feeds = {"fy": fy, "coef": coef, "top": _scalar(top, np.int64), "height": _scalar(height, np.int64)}
+        return self._graphs["compose"].run(None, feeds)[0]

@@ -1,0 +1,192 @@
+"""The full-resolution colour path, written once in PyTorch and exported to ONNX: every backend runs it.
+
+Three small modules, each a pure function of its inputs (their lookup tables are constant buffers built from
+kornia's conversions, so they agree with `color.rgb_to_lab` / `color.lab_to_rgb`):
+
+    Lightness  rgb (H, W, 3) uint8 -> fy = (L + 16) / 116 (H, W) float32            (run per strip of rows)
+    Guide      ab (2, h, w) network output in [-1, 1], fy (h, w) at render size,
+               gain, radius, eps -> coef (4, h, w): a guided filter's linear model per render pixel
+    Compose    fy strip (r, W), coef (4, h, w), top row, full height -> sRGB strip (r, W, 3) uint8
+
+Guided upsampling is the fast guided filter (He and Sun 2015): the filter's coefficients are fitted at render
+size, where the network's ab and the lightness it saw are both known, then upsampled bilinearly and applied to
+the full-resolution lightness, so colour edges follow the photo's own edges instead of bleeding across them.
+Radius 0 is plain bilinear upsampling of ab. Compose works on strips of rows, so memory stays bounded.
+
+The PyTorch backend calls these modules; `onnx_export.export_composer` writes them as lightness.onnx,
+guide.onnx and compose.onnx for onnxruntime (Python and the browser).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+from kornia.color import rgb_to_xyz, xyz_to_rgb
+from torch import nn
+
+from .color import AB_SCALE
+
+_WHITE = (0.95047, 1.0, 1.08883)  # D65, as kornia's rgb_to_lab
+
+
+@functools.cache
+def _constants() -> dict[str, torch.Tensor]:
+    """Luminance weights of linear R, G, B and the (X/Xn, Y, Z/Zn) -> linear RGB matrix, from kornia."""
+    eye = torch.eye(3, dtype=torch.float64)[:, :, None, None]  # pure linear R, G, B
+    to_lin = xyz_to_rgb(eye)[:, :, 0, 0].T * torch.tensor(_WHITE, dtype=torch.float64)[None, :]
+    return {"to_y": rgb_to_xyz(eye)[:, 1, 0, 0].float(), "xyz_to_lin": to_lin.float()}
+
+
+_T = 0.2068966  # Lab's f^-1 switches from linear to cubic here (f(0.008856))
+
+
+def _pow(x: torch.Tensor, p: float) -> torch.Tensor:
+    """x ** p for x > 0 as exp(p log x): an order of magnitude faster than Pow in onnxruntime."""
+    return torch.exp(torch.log(x) * p)
+
+
+class Lightness(nn.Module):
+    """rgb (H, W, C) uint8, C = 3 (sRGB) or 1 (gray) -> fy = (L + 16) / 116 (H, W) float32.
+
+    The sRGB decoding, luminance weights and Lab curve are kornia's (`color.rgb_to_lab`); for C = 1 the one
+    channel is the gray level (R = G = B), a third of the work.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("to_y", _constants()["to_y"], persistent=False)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        c = rgb.permute(2, 0, 1).to(torch.float32) * (1.0 / 255.0)  # (C, H, W)
+        lin = _piecewise(c, 0.04045, lambda t: _pow((t + 0.055) * (1.0 / 1.055), 2.4), 1.0 / 12.92)
+        w = self.to_y[: c.shape[0]]
+        y = (lin * (w / w.sum())[:, None, None]).sum(dim=0)
+        return _piecewise(y, 0.008856, lambda t: _pow(t, 1.0 / 3.0), 7.787)
+
+
+def _piecewise(x: torch.Tensor, knee: float, curve, slope: float) -> torch.Tensor:
+    """curve(x) above `knee`, the line of `slope` through (knee, curve(knee)) below it, without a branch
+    (the Lab and sRGB curves are continuous there): curve(max(x, knee)) + slope * (min(x, knee) - knee)."""
+    return curve(x.clamp(min=knee)) + (x.clamp(max=knee) - knee) * slope
+
+
+def _box(x: torch.Tensor, radius: torch.Tensor, dim: int) -> torch.Tensor:
+    """Mean over a window of +-radius along `dim` (windows clipped at the borders), by cumulative sums."""
+    n = x.shape[dim]
+    pad_shape = list(x.shape)
+    pad_shape[dim] = 1
+    c = torch.cat([torch.zeros(pad_shape, dtype=x.dtype), torch.cumsum(x, dim=dim)], dim=dim)
+    i = torch.arange(n, dtype=torch.int64)
+    lo = (i - radius).clamp(min=0)
+    hi = torch.minimum(i + radius + 1, torch.tensor(n, dtype=torch.int64))
+    total = torch.index_select(c, dim, hi) - torch.index_select(c, dim, lo)
+    shape = [1] * x.ndim
+    shape[dim] = n
+    return total / (hi - lo).to(x.dtype).reshape(shape)
+
+
+def box_mean(x: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """(C, h, w) -> (C, h, w): mean over the (2 radius + 1)^2 window around each pixel, clipped at borders."""
+    return _box(_box(x, radius, 1), radius, 2)
+
+
+class Guide(nn.Module):
+    """The network's ab at render size -> per-pixel linear models of ab in lightness (fast guided filter).
+
+    ab: (2, h, w) network output in about [-1, 1]; fy: (h, w) lightness the network saw, as (L + 16) / 116;
+    gain: () chroma gain; radius: () int64 window radius in render pixels (0 = plain bilinear upsampling);
+    eps: () regularisation in fy^2 units (larger = smoother, closer to bilinear); row: (W,) any row of the
+    full-res photo (only its length, the width, is used). Returns coef (4, h, W): (A_a, A_b, B_a, B_b) with ab ~ A * fy + B in Lab units,
+    already upsampled along rows (bilinearly), so `Compose` only interpolates between two rows.
+    """
+
+    def forward(
+        self,
+        ab: torch.Tensor,
+        fy: torch.Tensor,
+        gain: torch.Tensor,
+        radius: torch.Tensor,
+        eps: torch.Tensor,
+        row: torch.Tensor,
+    ) -> torch.Tensor:
+        p = (ab * gain).clamp(-1.0, 1.0) * AB_SCALE
+        g = fy - fy.mean()  # centred, so the cumulative sums stay small and exact enough in float32
+        p_mean = p.mean(dim=(1, 2), keepdim=True)
+        pc = p - p_mean
+        stats = box_mean(torch.cat([g[None], (g * g)[None], pc, g[None] * pc], dim=0), radius)
+        mean_g, var_g = stats[0:1], stats[1:2] - stats[0:1] * stats[0:1]
+        mean_p, cov = stats[2:4], stats[4:6] - stats[0:1] * stats[2:4]
+        a = cov / (var_g.clamp(min=0.0) + eps)
+        b = mean_p - a * mean_g
+        ab_model = box_mean(torch.cat([a, b], dim=0), radius)
+        # back from the centred variables: ab = A (fy - m) + B + p_mean = A fy + (B + p_mean - A m)
+        slope = ab_model[0:2]
+        coef = torch.cat([slope, ab_model[2:4] + p_mean - slope * fy.mean()], dim=0)
+        size = (coef.shape[1], row.shape[0])
+        return F.interpolate(coef[None], size=size, mode="bilinear", align_corners=False)[0]
+
+
+class Compose(nn.Module):
+    """Full-resolution lightness + render-size guided-filter coefficients -> sRGB uint8, one strip of rows.
+
+    fy: (r, W) rows [top, top + r) of the full-res lightness as (L + 16) / 116; coef: (4, h, W) from `Guide`;
+    top, height: () int64, the strip's first row and the photo's height. Returns (r, W, 3) uint8 sRGB.
+    Out-of-gamut colours are pulled towards the gray of the same luminance, so L is kept exactly. Everything
+    is planar and elementwise: the ops onnxruntime runs fastest.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.m = _constants()["xyz_to_lin"].tolist()  # rows: linear R, G, B from (X/Xn, Y, Z/Zn)
+
+    def forward(
+        self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor
+    ) -> torch.Tensor:
+        i0, i1, wy = _taps(top, fy.shape[0], height, coef.shape[1])
+        up = torch.index_select(coef, 1, i0)
+        up = up + (torch.index_select(coef, 1, i1) - up) * wy[:, None]  # (4, r, W)
+        a = (up[0] * fy + up[2]).clamp(-AB_SCALE, AB_SCALE)
+        b = (up[1] * fy + up[3]).clamp(-AB_SCALE, AB_SCALE)
+        x = _f_inv(a * (1.0 / 500.0) + fy)
+        y = _f_inv(fy)
+        z = _f_inv((fy - b * (1.0 / 200.0)).clamp(min=0.0))
+        lin = [x * m[0] + y * m[1] + z * m[2] for m in self.m]
+        lin = _into_gamut(lin, y)
+        out = [(_encode(c) * 255.0 + 0.5).to(torch.uint8) for c in lin]
+        return torch.stack(out, dim=0).permute(1, 2, 0)
+
+
+def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):
+    """Bilinear (align_corners=False) source rows and weights for output rows out_start + [0, out_len)."""
+    pos = torch.arange(out_len, dtype=torch.float32) + out_start.to(torch.float32)
+    src = ((pos + 0.5) * (in_size / out_size.to(torch.float32)) - 0.5).clamp(min=0.0)
+    i0 = src.floor().to(torch.int64).clamp(max=in_size - 1)
+    i1 = (i0 + 1).clamp(max=in_size - 1)
+    return i0, i1, src - i0.to(torch.float32)
+
+
+def _f_inv(t: torch.Tensor) -> torch.Tensor:
+    """Lab's inverse companding: cube above _T, the matching line below it."""
+    return _piecewise(t, _T, lambda c: c * c * c, 1.0 / 7.787)
+
+
+def _encode(lin: torch.Tensor) -> torch.Tensor:
+    """Linear [0, 1] -> sRGB [0, 1] (kornia's linear_rgb_to_rgb)."""
+    return _piecewise(lin.clamp(0.0, 1.0), 0.0031308, lambda t: _pow(t, 1.0 / 2.4) * 1.055 - 0.055, 12.92)
+
+
+def _into_gamut(lin: list[torch.Tensor], y: torch.Tensor) -> list[torch.Tensor]:
+    """Mix out-of-gamut linear RGB with the gray of the same luminance y, just enough to fit.
+
+    Mixing with gray keeps Y (so L) exactly, where clipping each channel would change it.
+    """
+    room_up, room_down = (1.0 - y).clamp(min=0.0), y.clamp(min=0.0)
+    k = None
+    for c in lin:
+        d = c - y
+        kc = torch.minimum(room_up / d.clamp(min=1e-9), room_down / (-d).clamp(min=1e-9))
+        k = kc if k is None else torch.minimum(k, kc)
+    k = k.clamp(max=1.0)
+    return [y + (c - y) * k for c in lin]

@@ -1,0 +1,134 @@
+"""`autocolor export --onnx DIR`: the generator and the colour path as ONNX graphs, for onnxruntime.
+
+    DIR/config.json       the generator's config (render size, chroma gain, guided upsampling, input channels)
+    DIR/generator.onnx    input (B, C, H, W) float32 -> ab (B, 2, H, W); B, H, W dynamic (H, W multiples of
+                          2**num_downs); weights stored as float16 when they are exactly float16 values
+    DIR/lightness.onnx, guide.onnx, compose.onnx   composer.py's modules (the same for every model)
+
+Exported with torch.onnx (dynamo) at opset 18 and checked against PyTorch on a random input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch.export import Dim
+
+from .backends import COMPOSER_GRAPHS, CONFIG_NAME, GENERATOR_ONNX
+from .checkpoint import atomic_write_bytes, load_pretrained
+from .composer import Compose, Guide, Lightness
+from .io import publish
+from .models import UNet
+
+OPSET = 18
+
+
+def _export(module: torch.nn.Module, args: tuple, dynamic_shapes, path: Path, names: tuple) -> None:
+    inputs, outputs = names
+    program = torch.onnx.export(
+        module.eval(),
+        args,
+        dynamic_shapes=dynamic_shapes,
+        input_names=list(inputs),
+        output_names=list(outputs),
+        opset_version=OPSET,
+        dynamo=True,
+        external_data=False,
+        verbose=False,
+    )
+    program.optimize()
+    model = program.model_proto
+    _store_half(model)
+    onnx.checker.check_model(model)
+    atomic_write_bytes(path, model.SerializeToString())
+
+
+def _store_half(model: onnx.ModelProto, min_size: int = 1024) -> None:
+    """Store float32 weights that are exactly float16 values as float16, cast back at load (half the file,
+    same numbers): models exported from float16 safetensors lose nothing."""
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        arr = numpy_helper.to_array(init)
+        if arr.size < min_size or not np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
+            continue
+        half = numpy_helper.from_array(arr.astype(np.float16), init.name + "_fp16")
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        casts.append(onnx.helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT))
+    for i, node in enumerate(casts):
+        graph.node.insert(i, node)
+
+
+def export_generator(model: UNet, path: Path) -> None:
+    cfg = model.config
+    m = model.multiple
+    x = torch.zeros(2, cfg.in_channels, 2 * m, 3 * m)
+    batch, h, w = Dim("batch", min=1, max=1024), Dim("h", min=1, max=1024), Dim("w", min=1, max=1024)
+    dims = ({0: batch, 2: m * h, 3: m * w},)
+    _export(model.float(), (x,), dims, path, (("input",), ("ab",)))
+
+
+def export_composer(directory: Path) -> None:
+    H, W, C = Dim("H", min=1), Dim("W", min=1), Dim("C", min=1, max=3)
+    h, w, r = Dim("h", min=1), Dim("w", min=1), Dim("r", min=1)
+    s = torch.tensor
+    specs = {
+        "lightness": (
+            Lightness(),
+            (torch.zeros(5, 7, 3, dtype=torch.uint8),),
+            ({0: H, 1: W, 2: C},),
+            (("rgb",), ("fy",)),
+        ),
+        "guide": (
+            Guide(),
+            (torch.zeros(2, 6, 8), torch.rand(6, 8), s(1.0), s(2), s(1e-3), torch.zeros(20)),
+            ({1: h, 2: w}, {0: h, 1: w}, None, None, None, {0: W}),
+            (("ab", "fy", "gain", "radius", "eps", "row"), ("coef",)),
+        ),
+        "compose": (
+            Compose(),
+            (torch.rand(5, 20), torch.zeros(4, 6, 20), s(0), s(30)),
+            ({0: r, 1: W}, {1: h, 2: W}, None, None),
+            (("fy", "coef", "top", "height"), ("rgb",)),
+        ),
+    }
+    for name in COMPOSER_GRAPHS:
+        module, args, dims, names = specs[name]
+        _export(module, args, dims, directory / f"{name}.onnx", names)
+
+
+def export_onnx(weights: str | Path, out: str | Path, **config_overrides) -> Path:
+    """Write `out`/ with config.json, generator.onnx and the colour-path graphs; returns `out`."""
+    model = load_pretrained(weights)
+    for key, value in config_overrides.items():
+        if not hasattr(model.config, key):
+            raise ValueError(f"unknown generator config key '{key}'")
+        setattr(model.config, key, value)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        export_generator(model, tmp / GENERATOR_ONNX)
+        export_composer(tmp)
+        cfg = json.dumps(model.config.__dict__, indent=2) + "\n"
+        atomic_write_bytes(tmp / CONFIG_NAME, cfg.encode())
+        if out.exists():
+            for f in tmp.iterdir():
+                publish(f, out / f.name)
+            shutil.rmtree(tmp)
+        else:
+            publish(tmp, out, 0o777)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,65 @@
+"""The PyTorch backend: the trained generator and composer.py's modules, run by PyTorch (the [train] extra).
+
+Same interface as backends.OnnxBackend (numpy in, numpy out); also the reference the ONNX export is checked
+against, and the only backend for CUDA and bf16.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import load_pretrained
+from .composer import Compose, Guide, Lightness
+from .config import GeneratorConfig
+from .models import UNet
+from .precision import autocast
+
+
+class TorchBackend:
+    name = "torch"
+
+    def __init__(
+        self,
+        directory: Path | None,
+        config: GeneratorConfig | None = None,
+        device: str | torch.device = "cpu",
+        precision: str = "fp32",
+        model: UNet | None = None,
+    ):
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for but CUDA is not available; use --device cpu")
+        autocast(self.device, precision)  # validates the name
+        self.precision = precision
+        self.model = (model if model is not None else load_pretrained(directory)).to(self.device).eval()
+        self.config = self.model.config
+        self._lightness, self._guide, self._compose = Lightness(), Guide(), Compose()
+
+    @torch.no_grad()
+    def network(self, x: np.ndarray) -> np.ndarray:
+        with autocast(self.device, self.precision):
+            ab = self.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device))
+        return ab.float().cpu().numpy()
+
+    @torch.no_grad()
+    def lightness(self, rgb: np.ndarray) -> np.ndarray:
+        return self._lightness(torch.from_numpy(np.require(rgb, requirements="W"))).numpy()
+
+    @torch.no_grad()
+    def guide(self, ab, fy, gain: float, radius: int, eps: float, row: np.ndarray) -> np.ndarray:
+        args = (torch.from_numpy(np.ascontiguousarray(ab, dtype=np.float32)), torch.from_numpy(fy))
+        scalars = (torch.tensor(float(gain)), torch.tensor(int(radius)), torch.tensor(float(eps)))
+        return self._guide(*args, *scalars, torch.from_numpy(row)).numpy()
+
+    @torch.no_grad()
+    def compose(self, fy: np.ndarray, coef: np.ndarray, top: int, height: int) -> np.ndarray:
+        args = (
+            torch.from_numpy(fy),
+            torch.from_numpy(coef),
+            torch.tensor(int(top)),
+            torch.tensor(int(height)),
+        )
+        return self._compose(*args).numpy()
