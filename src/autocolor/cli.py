@@ -445,6 +445,27 @@ def _add_train(sub) -> None:
     bt.set_defaults(func=_cmd_bench_train)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    try:
+        print(write_report(args.run))
+    except ImportError as e:  # matplotlib missing: say which extra to install
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_report(sub) -> None:
+    r = sub.add_parser(
+        "report", help="write RUN/report.html and RUN/curves.png from a run folder (no server)"
+    )
+    r.add_argument(
+        "run", metavar="RUN", help="training run folder (autocolor train --out), running or finished"
+    )
+    r.set_defaults(func=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
@@ -484,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_export(sub)
     _add_train(sub)
+    _add_report(sub)
     return parser
 
 
