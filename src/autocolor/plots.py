@@ -1,4 +1,4 @@
-"""Figures for evaluation reports (matplotlib, the [plot] extra, imported only when a figure is drawn)."""
+"""Figures for evaluation reports (matplotlib, the [train] extra, imported only when a figure is drawn)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def hint_curve(summary: dict, path: Path) -> Path | None:
     except ImportError:
         import sys
 
-        print("note: hints.png needs matplotlib (pip install 'autocolor[plot]'); skipped", file=sys.stderr)
+        print("note: hints.png needs matplotlib (pip install 'autocolor[train]'); skipped", file=sys.stderr)
         return None
     fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
     for model, points in curves.items():
