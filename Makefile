@@ -14,7 +14,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[train,web,dev]'
+	$(BIN)/pip install -q -e '.[train,web,video,dev]'
 	touch $@
 
 # colorizing only (onnxruntime, no PyTorch)

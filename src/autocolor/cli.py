@@ -107,6 +107,8 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         shard=args.shard,
         manifest=args.manifest,
         workers=args.workers,
+        stabilize=not args.no_stabilize,
+        crf=args.crf,
     )
     print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
     return 0 if report.ok else 1
@@ -115,9 +117,9 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
 def _add_colorize(sub) -> None:
     from .io import DEFAULT_MAX_PIXELS
 
-    c = sub.add_parser("colorize", help="colorize photos (files, folders or glob patterns)")
+    c = sub.add_parser("colorize", help="colorize photos and videos (files, folders or glob patterns)")
     c.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files, folders (recursed) or glob patterns"
+        "inputs", nargs="+", metavar="INPUT", help="image or video files, folders (recursed) or glob patterns"
     )
     c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
     c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
@@ -144,8 +146,29 @@ def _add_colorize(sub) -> None:
     )
     c.add_argument("--manifest", help="JSON-lines record of every file (default: OUTPUT/manifest.jsonl)")
     c.add_argument("--workers", type=int_range(1), default=2, help="files in progress at once (default 2)")
+    c.add_argument(
+        "--no-stabilize", action="store_true", help="videos: colorize each frame on its own (flickers)"
+    )
+    c.add_argument("--crf", type=int, default=18, help="videos: H.264 quality, lower is better (default 18)")
     _add_backend(c)
     c.set_defaults(func=_cmd_colorize)
+
+
+def _cmd_evaluate_video(args: argparse.Namespace) -> int:
+    from .io import ImageError
+    from .pipeline import Colorizer
+    from .video.evaluate import evaluate_video, video_table
+
+    colorizer = Colorizer.from_pretrained(args.weights[0] if args.weights else None, device=args.device)
+    results, failed = [], False
+    for clip in args.video:
+        try:
+            results.append(evaluate_video(colorizer, clip, args.render_size, limit=args.limit))
+        except ImageError as e:  # a bad clip: one line, the others go on
+            print(f"error: {e}", file=sys.stderr)
+            failed = True
+    print(video_table(results), end="")
+    return 1 if failed else 0
 
 
 def _add_backend(p) -> None:
@@ -159,6 +182,12 @@ def _add_backend(p) -> None:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, markdown_table
+
+    if args.video:
+        return _cmd_evaluate_video(args)
+    if not args.data:
+        print("error: evaluate needs --data FOLDER or --video CLIP", file=sys.stderr)
+        return 2
 
     summary = evaluate(
         args.data,
@@ -181,7 +210,13 @@ def _add_evaluate(sub) -> None:
     e = sub.add_parser(
         "evaluate", help="measure PSNR, SSIM, CIEDE2000, colourfulness, AuC against the gray baseline"
     )
-    e.add_argument("--data", required=True, help="folder of colour photos")
+    e.add_argument("--data", help="folder of colour photos")
+    e.add_argument(
+        "--video",
+        action="append",
+        metavar="CLIP",
+        help="colour video: flicker (E_warp), PSNR and colourfulness with and without stabilisation; repeatable",
+    )
     e.add_argument(
         "--weights",
         action="append",
@@ -192,7 +227,9 @@ def _add_evaluate(sub) -> None:
 
     e.add_argument("--render-size", type=int_range(16))
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
-    e.add_argument("--limit", type=int_range(1), help="only the first N photos in name order")
+    e.add_argument(
+        "--limit", type=int_range(1), help="only the first N photos in name order (or frames of a video)"
+    )
     e.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")

@@ -17,6 +17,7 @@ from .batch import BatchReport, Manifest, run_batch
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
 from .scan import Job, Shard
+from .video.media import OUTPUT_FORMATS, VIDEO_EXTENSIONS, is_video, video_output_path
 
 
 def side_by_side_path(dst: Path) -> Path:
@@ -48,6 +49,21 @@ def colorize_job(
     return notes
 
 
+def media_job(
+    colorizer: Colorizer,
+    job: Job,
+    render_size: int | None = None,
+    side_by_side: bool = False,
+    stabilize: bool = True,
+    crf: int = 18,
+) -> list[str]:
+    """One file of a batch: a video (its output is a video container) or a photo (`colorize_job`)."""
+    if job.dst.suffix.lower() in OUTPUT_FORMATS:
+        done = colorizer.colorize_video(job.src, job.dst, stabilize, render_size=render_size, crf=crf)
+        return done.notes
+    return colorize_job(colorizer, job, render_size, side_by_side)
+
+
 def default_manifest(out_dir: Path, shard: Shard = scan.WHOLE) -> Path:
     """manifest.jsonl in the output folder; one per shard (manifest.shard-K-of-N.jsonl) when sharded, so
     parts running at once on a shared file system never write the same file."""
@@ -67,23 +83,36 @@ def colorize_files(
     shard: Shard | None = None,
     manifest: str | os.PathLike | None = None,
     workers: int = 2,
+    stabilize: bool = True,
+    crf: int = 18,
 ) -> BatchReport:
     """Colorize every input into out_dir, `workers` files at a time (two overlap one's decoding with the
     other's network pass); outputs that already exist are kept unless `overwrite`. Each result is appended to
     `manifest` (default: `default_manifest(out_dir, shard)`). Raises ValueError for an output folder that is
-    or contains an input folder."""
+    or contains an input folder. Videos (found by probing) become H.264 videos, with `stabilize` and quality
+    `crf` (see `Colorizer.colorize_video`)."""
     out_dir, shard = Path(out_dir), shard or scan.WHOLE
     scan.check_output([Path(i) for i in inputs if Path(i).is_dir()], out_dir)
     if fmt is not None and f".{fmt}" not in SAVE_FORMATS:
         raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(sorted(SAVE_FORMATS))}")
 
+    def output_for(src: Path, rel: str) -> Path:
+        return video_output_path(out_dir / rel) if is_video(src) else output_path(out_dir, rel, fmt)
+
     def plan():
-        return scan.plan(inputs, out_dir, lambda src, rel: output_path(out_dir, rel, fmt), shard)
+        return scan.plan(inputs, out_dir, output_for, shard, also=VIDEO_EXTENSIONS)
 
     record = Manifest(manifest or default_manifest(out_dir, shard))
     try:
         return run_batch(
-            functools.partial(colorize_job, colorizer, render_size=render_size, side_by_side=side_by_side),
+            functools.partial(
+                media_job,
+                colorizer,
+                render_size=render_size,
+                side_by_side=side_by_side,
+                stabilize=stabilize,
+                crf=crf,
+            ),
             plan(),
             workers=workers,
             overwrite=overwrite,

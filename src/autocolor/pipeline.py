@@ -111,6 +111,22 @@ class Colorizer:
             out += [self._to_pil(im) for im in self.colorize_loaded(chunk, render_size, batch_size)]
         return out
 
+    def colorize_video(
+        self, src: str | os.PathLike, dst: str | os.PathLike, stabilize: bool = True, **kwargs
+    ):
+        """Colorize a video file into dst (.mp4/.mkv/.mov), keeping size, timing, rotation and audio; see
+        `autocolor.video.colorize_video` for the options. Needs the [video] extra."""
+        from .video.convert import colorize_video
+
+        return colorize_video(self, src, dst, stabilize=stabilize, **kwargs)
+
+    def colorize_frames(self, frames: Iterable, stabilize: bool = True, **kwargs):
+        """Frames (PIL images or uint8 arrays) in display order -> colour (H, W, 3) uint8 frames, lazily; see
+        `autocolor.video.colorize_frames`. Needs the [video] extra."""
+        from .video.frames import colorize_frames
+
+        return colorize_frames(self, frames, stabilize=stabilize, **kwargs)
+
     def load(self, image: ImageInput) -> LoadedImage:
         if isinstance(image, LoadedImage):
             return image

@@ -77,10 +77,17 @@ def _dir_id(path: str | os.PathLike) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def walk(root: Path, exclude: Path | None = None) -> Iterator[tuple[Path, str] | Problem]:
+def walk(
+    root: Path, exclude: Path | None = None, also: tuple[str, ...] = ()
+) -> Iterator[tuple[Path, str] | Problem]:
     """(file, path relative to root) for every image file under `root`, lazily, skipping hidden names and the
     `exclude` folder's tree. Symbolic links to folders are followed, but a link back into its own ancestry is
-    reported as a loop; broken links and unreadable folders are reported; nothing is silently lost."""
+    reported as a loop; broken links and unreadable folders are reported; nothing is silently lost. Files
+    ending in one of `also` (e.g. video extensions) are taken too."""
+
+    def wanted(name: str) -> bool:
+        return is_image_path(name) or name.lower().endswith(also)
+
     skip = _dir_id(exclude) if exclude is not None else None
     stack: list[tuple[Path, str, frozenset]] = [(root, "", frozenset({_dir_id(root)}))]
     while stack:
@@ -103,9 +110,9 @@ def walk(root: Path, exclude: Path | None = None) -> Iterator[tuple[Path, str] |
                         elif ident != skip:
                             subdirs.append((path, f"{name}/", ancestors | {ident}))
                     elif is_file:
-                        if is_image_path(entry.name):
+                        if wanted(entry.name):
                             yield path, name
-                    elif entry.is_symlink() and is_image_path(entry.name):
+                    elif entry.is_symlink() and wanted(entry.name):
                         yield Problem(str(path), _link_problem(path))
         except OSError as e:
             yield Problem(str(folder), f"folder not read ({e.strerror or e})")
@@ -153,6 +160,7 @@ def plan(
     out_dir: Path,
     output_for: Callable[[Path, str], Path],
     shard: Shard = WHOLE,
+    also: tuple[str, ...] = (),
 ) -> Iterator[Job | Problem]:
     """Jobs for every image in `inputs` (files, folders recursed, glob patterns) that `shard` owns, output
     path from `output_for(src, rel)`; Problems for inputs that are missing, given twice, or would share an
@@ -173,7 +181,7 @@ def plan(
                 yield Problem(item, "given more than once; done once")
                 continue
             given.add(path.resolve())
-            found = walk(path, exclude=out_dir)
+            found = walk(path, exclude=out_dir, also=also)
         elif path.is_file() or path.is_symlink():
             found = iter([(path, path.name)])
         else:

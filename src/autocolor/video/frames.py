@@ -1,0 +1,85 @@
+"""Colorizing a stream of frames: the network at render size, optional temporal stabilisation, then the
+Colorizer's one full-resolution colour path on each frame's own lightness.
+
+`ColorStages` is the only code here that knows how the Colorizer is built inside; everything else goes
+through its two stages, `predict_ab` (network at render size) and `compose` (full-res L + low-res ab -> sRGB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..config import AB_SCALE
+from ..pipeline import Colorizer, Prepared
+from .stabilize import Stabilizer, StabilizerConfig
+
+
+@dataclass
+class Prediction:
+    """One frame at render size: its lightness (`Prepared`: full resolution and render size), gray (h, w) uint8
+    (the network's input lightness L scaled to 0-255, for optical flow) and ab (h, w, 2) float32 in [-110, 110]."""
+
+    fy: Prepared
+    gray: np.ndarray
+    ab: np.ndarray
+
+
+class ColorStages:
+    """The Colorizer split into its two stages, for callers that work between them (video)."""
+
+    def __init__(self, colorizer: Colorizer, render_size: int | None = None):
+        self.colorizer = colorizer
+        self.size = render_size or colorizer.render_size
+
+    def predict_ab(self, rgb: np.ndarray) -> Prediction:
+        """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size)."""
+        c = self.colorizer
+        prepared = c.prepare(rgb, self.size)
+        h, w = prepared.small.shape
+        raw = c.predict_ab([prepared])[0]  # network output in [-1, 1], gain not applied
+        ab = np.clip(raw * c.chroma_gain, -1.0, 1.0) * AB_SCALE
+        L = c.network_input(prepared.small)[0, :h, :w]
+        gray = np.clip(np.round((L + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        return Prediction(prepared, gray, np.ascontiguousarray(ab.transpose(1, 2, 0)))
+
+    def compose(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
+        """A frame's lightness + ab (h, w, 2) at render size in Lab units -> (H, W, 3) uint8 sRGB, through the
+        Colorizer's `compose` (which applies the chroma gain again: undone here)."""
+        raw = ab.transpose(2, 0, 1) / (AB_SCALE * self.colorizer.chroma_gain)
+        return self.colorizer.compose(prepared, np.ascontiguousarray(raw, dtype=np.float32)).rgb
+
+
+def as_rgb(frame: np.ndarray | Image.Image) -> np.ndarray:
+    """A PIL image or an (H, W[, 3|4]) uint8 array -> (H, W, 3) uint8."""
+    if isinstance(frame, Image.Image):
+        return np.asarray(frame.convert("RGB"))
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8:
+        raise ValueError(f"expected uint8 frames, got {frame.dtype}")
+    if frame.ndim == 2:
+        return np.repeat(frame[..., None], 3, axis=2)
+    if frame.ndim == 3 and frame.shape[2] in (3, 4):
+        return np.ascontiguousarray(frame[..., :3])
+    raise ValueError(f"expected (H, W), (H, W, 3) or (H, W, 4) frames, got shape {frame.shape}")
+
+
+def colorize_frames(
+    colorizer: Colorizer,
+    frames: Iterable[np.ndarray | Image.Image],
+    stabilize: bool = True,
+    render_size: int | None = None,
+    config: StabilizerConfig | None = None,
+) -> Iterator[np.ndarray]:
+    """Frames in display order -> colour (H, W, 3) uint8 frames, one out per frame in, lazily (memory does not
+    grow with the number of frames). With `stabilize`, colour is carried along optical flow (see
+    `autocolor.video.stabilize`); without, each frame is colorized on its own, exactly as a photo."""
+    stages = ColorStages(colorizer, render_size)
+    stabilizer = Stabilizer(config) if stabilize else None
+    for frame in frames:
+        p = stages.predict_ab(as_rgb(frame))
+        ab = stabilizer(p.gray, p.ab) if stabilizer is not None else p.ab
+        yield stages.compose(p.fy, ab)
