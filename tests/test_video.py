@@ -166,11 +166,11 @@ def test_interrupted_conversion_leaves_no_output(tiny_weights, tmp_path):
     class Interrupted(Colorizer):
         calls = 0
 
-        def predict(self, L):
+        def predict_ab(self, prepared):
             Interrupted.calls += 1
             if Interrupted.calls == 4:
                 raise KeyboardInterrupt
-            return super().predict(L)
+            return super().predict_ab(prepared)
 
     colorizer = Interrupted.from_pretrained(tiny_weights, render_size=32)
     src = make_clip(tmp_path / "in.mp4")
