@@ -67,3 +67,15 @@ def test_patchgan_spectral_norm_and_depth():
     d = PatchGAN(DiscriminatorConfig(ndf=8, n_layers=2, norm="none", spectral_norm=True))
     assert any("parametrizations" in k for k in d.state_dict())
     assert d(torch.rand(2, 1, 64, 64), torch.rand(2, 2, 64, 64)).shape[:2] == (2, 1)
+
+
+@pytest.mark.parametrize(("n_layers", "side"), [(3, 70), (2, 34), (1, 16)])
+def test_patchgan_receptive_field_is_what_the_gradient_reaches(n_layers, side):
+    d = PatchGAN(DiscriminatorConfig(ndf=4, n_layers=n_layers, norm="none")).eval()
+    assert d.receptive_field() == side
+    L = torch.zeros(1, 1, 160, 160, requires_grad=True)
+    out = d(L, torch.zeros(1, 2, 160, 160))
+    h, w = out.shape[-2:]
+    out[0, 0, h // 2, w // 2].backward()
+    nz = L.grad[0, 0].abs().nonzero()
+    assert (nz.max(0).values - nz.min(0).values + 1).tolist() == [side, side]

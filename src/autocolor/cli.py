@@ -154,6 +154,15 @@ def _add_colorize(sub) -> None:
     c.set_defaults(func=_cmd_colorize)
 
 
+def _add_backend(p) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
+    )
+
+
 def _cmd_evaluate_video(args: argparse.Namespace) -> int:
     from .io import ImageError
     from .pipeline import Colorizer
@@ -169,15 +178,6 @@ def _cmd_evaluate_video(args: argparse.Namespace) -> int:
             failed = True
     print(video_table(results), end="")
     return 1 if failed else 0
-
-
-def _add_backend(p) -> None:
-    p.add_argument(
-        "--backend",
-        choices=("auto", "onnx", "torch"),
-        default="auto",
-        help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
-    )
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -247,6 +247,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     from .pipeline import Colorizer
+    from .site import find_browser_model
 
     limits = ServerLimits(
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
@@ -262,7 +263,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             render_size=args.render_size,
             backend=args.backend,
         )
-        serve(colorizer, limits=limits, sock=sock)
+        serve(colorizer, limits=limits, sock=sock, browser_dir=find_browser_model(args.weights))
     return 0
 
 
@@ -303,9 +304,24 @@ def _add_serve(sub) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    if not (args.out or args.onnx):
-        print("error: export needs --out DIR (safetensors) and/or --onnx DIR (ONNX graphs)", file=sys.stderr)
+    if not (args.out or args.onnx or args.site):
+        print(
+            "error: export needs --out DIR (safetensors), --onnx DIR (ONNX graphs) and/or --site DIR (web site)",
+            file=sys.stderr,
+        )
         return 2
+    if args.out or args.onnx:
+        status = _export_weights(args)
+        if status:
+            return status
+    if args.site:
+        from .site import export_site
+
+        print(export_site(args.site, args.onnx or args.weights))
+    return 0
+
+
+def _export_weights(args: argparse.Namespace) -> int:
     try:
         from .checkpoint import export_pretrained
         from .onnx_export import export_onnx
@@ -335,12 +351,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _add_export(sub) -> None:
     x = sub.add_parser(
         "export",
-        help="a generator folder as float16 safetensors (--out) or ONNX graphs (--onnx), new defaults",
+        help="a generator folder as float16 safetensors (--out), ONNX graphs (--onnx) or a web site (--site)",
     )
     x.add_argument("--weights", help="generator folder, e.g. RUN/best (default: the bundled model)")
     x.add_argument("--out", help="folder for config.json + model.safetensors")
     x.add_argument(
         "--onnx", metavar="DIR", help="folder for config.json + generator.onnx + colour-path graphs"
+    )
+    x.add_argument(
+        "--site",
+        metavar="DIR",
+        help="a static web site that colorizes in the browser (from --onnx's graphs, or the --weights folder's)",
     )
     x.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
@@ -387,6 +408,27 @@ def _add_train(sub) -> None:
     bt.set_defaults(func=_cmd_bench_train)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    try:
+        print(write_report(args.run))
+    except ImportError as e:  # matplotlib missing: say which extra to install
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_report(sub) -> None:
+    r = sub.add_parser(
+        "report", help="write RUN/report.html and RUN/curves.png from a run folder (no server)"
+    )
+    r.add_argument(
+        "run", metavar="RUN", help="training run folder (autocolor train --out), running or finished"
+    )
+    r.set_defaults(func=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
@@ -426,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_export(sub)
     _add_train(sub)
+    _add_report(sub)
     return parser
 
 

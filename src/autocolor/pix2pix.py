@@ -133,9 +133,15 @@ class Pix2PixStep:
         loss_adv = torch.zeros((), device=self.device)
         if adversarial:
             self.D.requires_grad_(True)
-            with autocast(self.device, tc.precision):  # real and fake pairs in one forward pass
-                logits = self.D_train(torch.cat([L, L]), torch.cat([ab, fake.detach()]))
-            real_logits, fake_logits = logits.chunk(2)
+            with autocast(self.device, tc.precision):
+                if self.cfg.discriminator.norm == "batch":
+                    # separate passes, as pix2pix does: BatchNorm over a mixed real+fake batch judges the
+                    # fakes by other statistics than G's later fake-only pass, and G gets almost no signal
+                    real_logits, fake_logits = self.D_train(L, ab), self.D_train(L, fake.detach())
+                else:  # no cross-sample statistics: real and fake pairs in one forward pass
+                    real_logits, fake_logits = self.D_train(
+                        torch.cat([L, L]), torch.cat([ab, fake.detach()])
+                    ).chunk(2)
             loss_d = discriminator_loss(real_logits, fake_logits, tc.gan_mode)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()

@@ -3,6 +3,8 @@
     GET  /                the page (no external scripts or fonts; served with a Content-Security-Policy)
     GET  /healthz         200 {"status": "ok", ...} once the model is loaded, with the queue's state
     POST /api/colorize    multipart `file` (+ optional `render_size`) -> image/png of the input's size
+    GET  /static/...      the page's scripts and the bundled onnxruntime-web (colorizing in the browser)
+    GET  /model/...       the browser's model: manifest.json and the ONNX graphs (404 when there is none)
 
 Every error is JSON {"error": "..."}: 413 for uploads over the byte or pixel limit (an oversized body is
 refused from its Content-Length, or as soon as the streamed bytes pass the limit; uploads are never written
@@ -23,22 +25,25 @@ import hashlib
 import io
 import logging
 import math
+import mimetypes
+import os
 import re
 import socket
 import time
 from dataclasses import dataclass
-from importlib import resources
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from .io import ImageError, load_image
 from .pipeline import Colorizer
+from .site import browser_model, render_page, static_dir
 from .upload import UploadError, read_upload
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
@@ -185,21 +190,19 @@ def _render_size(text: str | None, limit: int) -> int | None:
     return value
 
 
-def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> FastAPI:
+def create_app(
+    colorizer: Colorizer, limits: ServerLimits | None = None, browser_dir: str | os.PathLike | None = None
+) -> FastAPI:
+    """`browser_dir`: a folder from `autocolor export --onnx` for the page to colorize with in the browser."""
     limits = limits or ServerLimits()
     app = FastAPI(title="autocolor", docs_url=None, redoc_url=None, openapi_url=None)  # docs need a CDN
     gate = Gate(limits.concurrency, limits.queue)
     app.state.gate = gate
-    page = (
-        resources.files("autocolor")
-        .joinpath("static", "index.html")
-        .read_text()
-        .replace("{{MAX_MB}}", str(limits.max_upload_bytes // (1024 * 1024)))
-        .replace("{{MAX_MP}}", str(limits.max_pixels // 1_000_000))
-    )
+    page = render_page(limits.max_upload_bytes // (1024 * 1024), limits.max_pixels // 1_000_000)
     headers = security_headers(page)
 
     app.add_middleware(SecurityHeaders, headers=headers)
+    _mount_browser(app, browser_dir, colorizer)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -260,6 +263,27 @@ def create_app(colorizer: Colorizer, limits: ServerLimits | None = None) -> Fast
     return app
 
 
+def _mount_browser(app: FastAPI, browser_dir: str | os.PathLike | None, colorizer: Colorizer) -> None:
+    """The files for colorizing in the browser, with the colorizer's settings, so both paths give the same
+    result (threads need the cross-origin isolation that `security_headers` sets on every response)."""
+    mimetypes.add_type("text/javascript", ".mjs")
+    mimetypes.add_type("application/wasm", ".wasm")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    files, manifest = browser_model(browser_dir) if browser_dir is not None else ({}, None)
+    if manifest is not None:
+        for key in ("render_size", "chroma_gain", "guide_radius", "guide_eps"):
+            manifest[key] = getattr(colorizer, key)
+    served = {path.name: path for path in files.values()}
+
+    @app.get("/model/{name}", include_in_schema=False)
+    def model_file(name: str) -> Response:
+        if name == "manifest.json" and manifest is not None:
+            return JSONResponse(manifest)
+        if name not in served:
+            return _error(404, f"{name}: no such model file (this server has no browser model)")
+        return FileResponse(served[name], media_type="application/octet-stream")
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (0: any free port); ValueError with one clear line if that fails."""
     where = f"{host}:{port}"
@@ -312,12 +336,13 @@ def serve(
     port: int = 8000,
     limits: ServerLimits | None = None,
     sock: socket.socket | None = None,
+    browser_dir: str | os.PathLike | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM. Binds first (or uses `sock`), then announces the address, then serves."""
     import uvicorn
 
     sock = sock or bind(host, port)
-    app = answer_when_stopped(create_app(colorizer, limits))
+    app = answer_when_stopped(create_app(colorizer, limits, browser_dir))
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
     print(f"autocolor is serving at {url_of(sock)}  (Ctrl-C to stop)", flush=True)
     uvicorn.Server(config).run(sockets=[sock])

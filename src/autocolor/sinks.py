@@ -42,9 +42,16 @@ class JsonlSink:
         pass
 
 
-def default_sinks(out: Path) -> list[Sink]:
-    """The sinks of every run in `out`."""
-    return [JsonlSink(out / "metrics.jsonl")]
+def default_sinks(out: Path, step: int = 0) -> list[Sink]:
+    """The sinks of every run in `out` (resumed at `step`): metrics.jsonl, and TensorBoard event files in
+    out/tensorboard when TensorBoard is installed (see tensorboard_sink.py)."""
+    from .tensorboard_sink import tensorboard_sink
+
+    sinks: list[Sink] = [JsonlSink(out / "metrics.jsonl")]
+    board = tensorboard_sink(out, purge_step=step + 1 if step else None)  # keeps the checkpoint step
+    if board is not None:
+        sinks.append(board)
+    return sinks
 
 
 class ProgressBar:

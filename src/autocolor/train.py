@@ -106,7 +106,7 @@ class Trainer:
                 raise RunFolderError(f"{self.out}: cannot write the run folder ({e.strerror})") from e
             if dropped:
                 print(f"dropped {dropped} metrics.jsonl records past step {self.step}", file=sys.stderr)
-            self.sinks = [*default_sinks(self.out), *sinks]
+            self.sinks = [*default_sinks(self.out, self.step), *sinks]
             if changes:
                 self.log({"step": self.step, "kind": "resume", "changed": changes})
             print(f"data: {self.dataset.describe()}", file=sys.stderr)

@@ -32,6 +32,15 @@ class PatchGAN(nn.Module):
         layers.append(sn(nn.Conv2d(width, 1, 4, 1, 1)))
         self.net = nn.Sequential(*layers)
 
+    def receptive_field(self) -> int:
+        """Side, in input pixels, of the square patch each output logit sees (70 for n_layers=3)."""
+        side, jump = 1, 1
+        for m in self.net:
+            if isinstance(m, nn.Conv2d):
+                side += (m.kernel_size[0] - 1) * jump
+                jump *= m.stride[0]
+        return side
+
     def forward(self, L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         """L: (B, 1, H, W), ab: (B, 2, H, W), both about [-1, 1] -> logits (B, 1, H', W')."""
         return self.net(torch.cat([L, ab], dim=1))

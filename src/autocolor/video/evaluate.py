@@ -48,8 +48,8 @@ def evaluate_video(
             p = stages.predict_ab(gray)
             outs = {
                 "gray": gray,
-                "per-frame": stages.compose(p.fy, p.ab),
-                "stabilized": stages.compose(p.fy, stabilizer(p.gray, p.ab)),
+                "per-frame": stages.compose(p.prepared, p.ab),
+                "stabilized": stages.compose(p.prepared, stabilizer(p.gray, p.ab)),
                 "truth": truth,
             }
             for row, frame in outs.items():

@@ -1,8 +1,8 @@
 """Colorizing a stream of frames: the network at render size, optional temporal stabilisation, then the
 Colorizer's one full-resolution colour path on each frame's own lightness.
 
-`ColorStages` is the only code here that knows how the Colorizer is built inside; everything else goes
-through its two stages, `predict_ab` (network at render size) and `compose` (full-res L + low-res ab -> sRGB).
+`ColorStages` adapts the Colorizer's two public stages, `predict_ab` (network at render size) and `compose`
+(full-res L + low-res ab -> sRGB), to the frame layout of the stabiliser.
 """
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..config import AB_SCALE
 from ..pipeline import Colorizer, Prepared
 from .stabilize import Stabilizer, StabilizerConfig
 
 
 @dataclass
 class Prediction:
-    """One frame at render size: its lightness (`Prepared`: full resolution and render size), gray (h, w) uint8
-    (the network's input lightness L scaled to 0-255, for optical flow) and ab (h, w, 2) float32 in [-110, 110]."""
+    """One frame at render size: `prepared` (its lightness at full and render size, see `Prepared`), gray
+    (h, w) uint8 (the network's input lightness L scaled to 0-255, for optical flow) and ab (h, w, 2) float32, the
+    network's output in [-1, 1] (the stabiliser's blending does not depend on the scale)."""
 
-    fy: Prepared
+    prepared: Prepared
     gray: np.ndarray
     ab: np.ndarray
 
 
 class ColorStages:
-    """The Colorizer split into its two stages, for callers that work between them (video)."""
+    """The Colorizer's two public stages in the frame layout the stabiliser works in (video)."""
 
     def __init__(self, colorizer: Colorizer, render_size: int | None = None):
         self.colorizer = colorizer
@@ -37,20 +37,14 @@ class ColorStages:
 
     def predict_ab(self, rgb: np.ndarray) -> Prediction:
         """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size)."""
-        c = self.colorizer
-        prepared = c.prepare(rgb, self.size)
-        h, w = prepared.small.shape
-        raw = c.predict_ab([prepared])[0]  # network output in [-1, 1], gain not applied
-        ab = np.clip(raw * c.chroma_gain, -1.0, 1.0) * AB_SCALE
-        L = c.network_input(prepared.small)[0, :h, :w]
-        gray = np.clip(np.round((L + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        prepared = self.colorizer.prepare(rgb, self.size)
+        ab = self.colorizer.predict_ab([prepared])[0]  # (2, h, w) in [-1, 1]
+        gray = np.clip(np.rint((prepared.small * 116.0 - 16.0) * 2.55), 0, 255).astype(np.uint8)
         return Prediction(prepared, gray, np.ascontiguousarray(ab.transpose(1, 2, 0)))
 
     def compose(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
-        """A frame's lightness + ab (h, w, 2) at render size in Lab units -> (H, W, 3) uint8 sRGB, through the
-        Colorizer's `compose` (which applies the chroma gain again: undone here)."""
-        raw = ab.transpose(2, 0, 1) / (AB_SCALE * self.colorizer.chroma_gain)
-        return self.colorizer.compose(prepared, np.ascontiguousarray(raw, dtype=np.float32)).rgb
+        """A frame's Prepared + ab (h, w, 2) at render size in [-1, 1] -> (H, W, 3) uint8 sRGB."""
+        return self.colorizer.compose(prepared, np.ascontiguousarray(ab.transpose(2, 0, 1))).rgb
 
 
 def as_rgb(frame: np.ndarray | Image.Image) -> np.ndarray:
@@ -82,4 +76,4 @@ def colorize_frames(
     for frame in frames:
         p = stages.predict_ab(as_rgb(frame))
         ab = stabilizer(p.gray, p.ab) if stabilizer is not None else p.ab
-        yield stages.compose(p.fy, ab)
+        yield stages.compose(p.prepared, ab)

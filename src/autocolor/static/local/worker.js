@@ -1,0 +1,228 @@
+// Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
+//   lightness  rgb (r, W, 3 or 1 for gray) uint8 -> fy (r, W)   per strip of rows
+//   generator  L (1, C, Hp, Wp) -> ab (1, 2, Hp, Wp)       once, at render size
+//   guide      ab (2, h, w), fy (h, w), gain, radius, eps, row (W) -> coef (4, h, W)
+//   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
+// The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
+// strips of rows, so photos of many megapixels colorize at full size.
+// Messages in: {id, file, options: {renderSize?, stripPixels?}}. Out: {id, progress, stage} ... then
+// {id, blob (PNG) or bitmap (an opaque result, for the page to encode without alpha), times, backend} or {id, error}.
+
+import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
+import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
+
+const STRIP_PIXELS = 1 << 18;
+const modelBase = new URL("../../model/", import.meta.url);
+ort.env.wasm.wasmPaths = new URL("../vendor/onnxruntime-web/", import.meta.url).href;
+// Threads need a cross-origin isolated page (COOP/COEP headers); a plain static host runs on one thread.
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+
+let engine = null;
+
+async function createEngine() {
+  const response = await fetch(new URL("manifest.json", modelBase));
+  if (!response.ok) throw new Error(`no model for the browser at ${response.url} (${response.status})`);
+  const manifest = await response.json();
+  const url = name => new URL(manifest.graphs[name], modelBase).href;
+  const cpu = { executionProviders: ["wasm"] };
+  const threads = ort.env.wasm.numThreads;
+  const [generator, lightness, guide, compose] = await Promise.all(
+    ["generator", "lightness", "guide", "compose"].map(n => ort.InferenceSession.create(url(n), cpu)),
+  );
+  const e = { manifest, generator, lightness, guide, compose };
+  e.backend = `WebAssembly, ${threads} thread${threads > 1 ? "s" : ""}`;
+  await warmUp(e);
+  preferWebGPU(e, url("generator")); // in the background: the CPU path is ready now
+  return e;
+}
+
+const delay = (ms, value) => new Promise(resolve => setTimeout(() => resolve(value), ms));
+
+// The generator moves to the GPU where WebGPU is available, gives the same output as WebAssembly (to 0.01;
+// a network output of 1 is 110 Lab units) and is faster at the render size. The colour graphs stay on the
+// CPU. A GPU that takes more than a few times the CPU's time (a software adapter) is left alone.
+async function preferWebGPU(e, generatorUrl) {
+  if (!self.navigator.gpu || !(await self.navigator.gpu.requestAdapter().catch(() => null))) return;
+  const m = e.manifest;
+  const side = Math.ceil(m.render_size / m.multiple) * m.multiple;
+  const data = new Float32Array(m.in_channels * side * side);
+  for (let i = 0; i < side * side; i++) data[i] = Math.sin(i * 0.001) * Math.cos((i % side) * 0.05);
+  const run = async s => {
+    const t = performance.now();
+    const feeds = { [s.inputNames[0]]: new ort.Tensor("float32", data, [1, m.in_channels, side, side]) };
+    const out = (await s.run(feeds))[s.outputNames[0]].data;
+    return [performance.now() - t, out];
+  };
+  try {
+    const [cpuMs, cpuOut] = await run(e.generator);
+    const trial = (async () => {
+      const gpu = await ort.InferenceSession.create(generatorUrl, { executionProviders: ["webgpu"] });
+      await run(gpu); // first run: set-up
+      return [gpu, ...(await run(gpu))];
+    })();
+    const result = await Promise.race([trial, delay(Math.max(10_000, 4 * cpuMs), null)]);
+    if (!result) return console.info("WebGPU not used: too slow here");
+    const [gpu, gpuMs, gpuOut] = result;
+    let worst = 0;
+    for (let i = 0; i < cpuOut.length; i++) worst = Math.max(worst, Math.abs(gpuOut[i] - cpuOut[i]));
+    if (worst <= 0.01 && gpuMs < cpuMs) {
+      e.generator = gpu;
+      e.backend = "WebGPU";
+      self.postMessage({ backend: e.backend });
+    } else {
+      console.info(`WebGPU not used: ${gpuMs.toFixed(0)} ms vs ${cpuMs.toFixed(0)} ms, largest difference ${worst}`);
+    }
+  } catch (err) {
+    console.info("WebGPU is present but could not run the generator; using WebAssembly", err);
+  }
+}
+
+// One small run of every graph, so the first photo does not pay for first-run set-up.
+async function warmUp(e) {
+  const m = e.manifest;
+  const n = m.multiple;
+  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", new Uint8Array(n * n * 3), [n, n, 3]) });
+  const L = new ort.Tensor("float32", new Float32Array(m.in_channels * n * n), [1, m.in_channels, n, n]);
+  const ab = (await e.generator.run({ [e.generator.inputNames[0]]: L }))[e.generator.outputNames[0]];
+  const { coef } = await e.guide.run({
+    ab: new ort.Tensor("float32", ab.data.slice(0, 2 * n * n), [2, n, n]),
+    fy,
+    gain: scalar("float32", m.chroma_gain),
+    radius: scalar("int64", m.guide_radius),
+    eps: scalar("float32", m.guide_eps),
+    row: new ort.Tensor("float32", new Float32Array(n), [n]),
+  });
+  await e.compose.run({ fy, coef, top: scalar("int64", 0), height: scalar("int64", n) });
+}
+
+const scalar = (type, value) =>
+  new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
+
+// Rows [top, top + r) of the photo -> their lightness fy (r, W); a gray strip goes as one channel, as the
+// Python front end sends it.
+async function lightnessRows(e, ctx, top, r, W) {
+  const rgba = ctx.getImageData(0, top, W, r).data;
+  let gray = true;
+  for (let i = 0; i < rgba.length && gray; i += 4) gray = rgba[i] === rgba[i + 1] && rgba[i] === rgba[i + 2];
+  const c = gray ? 1 : 3;
+  const pixels = new Uint8Array(r * W * c);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += c) {
+    pixels[j] = rgba[i];
+    if (!gray) {
+      pixels[j + 1] = rgba[i + 1];
+      pixels[j + 2] = rgba[i + 2];
+    }
+  }
+  let opaque = true;
+  for (let i = 3; i < rgba.length && opaque; i += 4) opaque = rgba[i] === 255;
+  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", pixels, [r, W, c]) });
+  return { fy, rgba, opaque };
+}
+
+async function colorize(e, file, options, progress) {
+  const m = e.manifest;
+  const times = {};
+  let clock = performance.now();
+  const lap = name => {
+    const now = performance.now();
+    times[name] = Math.round(now - clock);
+    clock = now;
+  };
+  const bitmap = await createImageBitmap(file, {
+    imageOrientation: "from-image", // EXIF orientation, as the Python loader applies it
+    colorSpaceConversion: "none", // raw pixel values, as Pillow reads them (no ICC conversion)
+    premultiplyAlpha: "none",
+  }).catch(() => {
+    throw new Error(`${file.name}: not an image this browser can decode`);
+  });
+  const W = bitmap.width;
+  const H = bitmap.height;
+  if (W * H > m.max_pixels) {
+    bitmap.close();
+    throw new Error(`${file.name}: too large (${(W * H / 1e6).toFixed(1)} megapixels; the limit is ${m.max_pixels / 1e6})`);
+  }
+  const canvas = new OffscreenCanvas(W, H);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  lap("decode");
+
+  // 1. the network's input: lightness strip by strip, box-reduced on the way, then resampled.
+  const size = options.renderSize || m.render_size;
+  const stripPixels = options.stripPixels || STRIP_PIXELS;
+  const [h, w] = renderShape(H, W, size);
+  const fx = reduceFactor(W, w);
+  const fyf = reduceFactor(H, h);
+  const reducer = new BoxReducer(H, W, fx, fyf);
+  let opaque = true;
+  const rows = Math.max(fyf, Math.floor(stripPixels / W / fyf) * fyf);
+  for (let top = 0; top < H; top += rows) {
+    const r = Math.min(rows, H - top);
+    const strip = await lightnessRows(e, ctx, top, r, W);
+    reducer.add(strip.fy.data, top, r);
+    opaque &&= strip.opaque;
+    progress(20 * (top + r) / H, "reading");
+  }
+  const small = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
+  lap("input");
+
+  // 2. the network, at render size; then the guided-upsampling model of its colour.
+  const input = networkInput(small, h, w, m.multiple, m.in_channels);
+  const feeds = { [e.generator.inputNames[0]]: new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]) };
+  const out = (await e.generator.run(feeds))[e.generator.outputNames[0]];
+  lap("network");
+  const ab = new Float32Array(2 * h * w);
+  for (let c = 0; c < 2; c++)
+    for (let y = 0; y < h; y++)
+      ab.set(out.data.subarray((c * input.hp + y) * input.wp, (c * input.hp + y) * input.wp + w), (c * h + y) * w);
+  const { coef } = await e.guide.run({
+    ab: new ort.Tensor("float32", ab, [2, h, w]),
+    fy: new ort.Tensor("float32", small, [h, w]),
+    gain: scalar("float32", m.chroma_gain),
+    radius: scalar("int64", m.guide_radius),
+    eps: scalar("float32", m.guide_eps),
+    row: new ort.Tensor("float32", new Float32Array(W), [W]), // only its length (the width) is used
+  });
+  lap("guide");
+  progress(40, "colouring");
+
+  // 3. full resolution, strip by strip, written back over the photo in the same canvas.
+  const strip = Math.max(1, Math.floor(stripPixels / W));
+  for (let top = 0; top < H; top += strip) {
+    const r = Math.min(strip, H - top);
+    const { fy, rgba } = await lightnessRows(e, ctx, top, r, W);
+    const res = await e.compose.run({ fy, coef, top: scalar("int64", top), height: scalar("int64", H) });
+    const rgb = res.rgb.data;
+    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+      rgba[i] = rgb[j];
+      rgba[i + 1] = rgb[j + 1];
+      rgba[i + 2] = rgb[j + 2];
+    }
+    ctx.putImageData(new ImageData(rgba, W, r), 0, top);
+    progress(40 + 50 * (top + r) / H, "colouring");
+  }
+  lap("compose");
+  progress(95, "encoding");
+  if (opaque) return { bitmap: canvas.transferToImageBitmap(), times }; // the page writes it without alpha
+  const blob = await canvas.convertToBlob({ type: "image/png" });
+  lap("encode");
+  return { blob, times };
+}
+
+self.onmessage = async ({ data }) => {
+  const { id, file, options = {} } = data;
+  try {
+    engine = engine || createEngine().catch(err => {
+      engine = null; // a failed start is retried with the next photo
+      throw err;
+    });
+    const e = await engine;
+    if (!file) return self.postMessage({ id, ready: true, backend: e.backend });
+    const { blob, bitmap, times } = await colorize(e, file, options, (progress, stage) =>
+      self.postMessage({ id, progress, stage }),
+    );
+    self.postMessage({ id, blob, bitmap, times, backend: e.backend }, bitmap ? [bitmap] : []);
+  } catch (err) {
+    self.postMessage({ id, error: String(err && err.message ? err.message : err) });
+  }
+};
