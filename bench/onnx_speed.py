@@ -96,19 +96,16 @@ def main() -> None:
         big = tmp / "12mp.jpg"
         Image.open(src).convert("RGB").resize((4000, 3000), Image.Resampling.LANCZOS).save(big, quality=95)
         py = sys.executable
-        cli = [py, "-m", "autocolor", "colorize", str(big), "-o"]
-        sides = {
-            "onnx": (cli + [str(tmp / "o1"), "--backend", "onnx"], ours),
-            "torch": (cli + [str(tmp / "o2"), "--backend", "torch"], ours),
-        }
+        cli = [py, "-m", "autocolor", "colorize", str(big), "-o", "OUT"]
+        sides = {"onnx": (cli + ["--backend", "onnx"], ours), "torch": (cli + ["--backend", "torch"], ours)}
         if args.baseline_ref:
-            sides["torch"] = (cli + [str(tmp / "o2")], env_for(baseline_tree(args.baseline_ref, tmp)))
+            sides["torch"] = (cli, env_for(baseline_tree(args.baseline_ref, tmp)))
         startup = [py, "-c", "from autocolor.pipeline import Colorizer; Colorizer.from_pretrained()"]
         runs: dict[str, list[float]] = {"onnx": [], "torch": [], "startup": []}
         startup_cpu: list[float] = []
-        for _ in range(args.repeats):
-            for name, (cmd, env) in sides.items():
-                runs[name].append(wall(cmd, env))
+        for i in range(args.repeats):
+            for name, (cmd, env) in sides.items():  # a new output folder each run: nothing to skip
+                runs[name].append(wall([str(tmp / f"{name}{i}") if c == "OUT" else c for c in cmd], env))
             runs["startup"].append(wall(startup, ours, startup_cpu))
         med = {k: statistics.median(v) for k, v in runs.items()}
         print(

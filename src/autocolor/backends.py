@@ -19,6 +19,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import sys
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -106,6 +107,24 @@ def load_backend(
     return TorchBackend(directory, config, device, precision)
 
 
+def _import_onnxruntime():
+    """onnxruntime, imported with stderr silenced: its import can print a warning line (e.g. that it could not
+    save a telemetry ID in a read-only home), which would break our one-line error messages."""
+    if "onnxruntime" not in sys.modules:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            import onnxruntime  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(3)
+    return ort
+
+
 def _scalar(value, dtype) -> np.ndarray:
     return np.asarray(value, dtype=dtype)
 
@@ -116,8 +135,7 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, directory: Path, config: GeneratorConfig, threads: int = 0):
-        import onnxruntime as ort
-
+        ort = _import_onnxruntime()
         self.config = config
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads

@@ -17,8 +17,7 @@ import torch
 from kornia.color import lab_to_rgb as _lab_to_rgb
 from kornia.color import rgb_to_lab as _rgb_to_lab
 
-L_SCALE = 50.0
-AB_SCALE = 110.0
+from .config import AB_SCALE, L_SCALE  # noqa: F401  (the scaling lives in config.py, importable without torch)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:

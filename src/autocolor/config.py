@@ -19,6 +19,11 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+# The network's scaling (see color.py): L in [0, 100] <-> L / L_SCALE - 1; ab in about [-110, 110] <-> ab / AB_SCALE
+L_SCALE = 50.0
+AB_SCALE = 110.0
+
+
 @dataclass
 class GeneratorConfig:
     """U-Net generator. Defaults are pix2pix's 256 px generator (8 downsamplings, 54.4M parameters)."""

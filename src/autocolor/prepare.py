@@ -17,7 +17,8 @@ from PIL import Image
 
 from . import scan
 from .batch import BatchReport, Manifest, run_batch
-from .color import gray_uint8, lab_to_rgb_uint8, lightness_f
+from .color import gray_uint8
+from .composer import Compose, Lightness
 from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
 from .scan import Job
 
@@ -32,16 +33,18 @@ def _check_dirs(src: Path, dst: Path) -> None:
 
 
 def gray_plane(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 photo -> (H, W) uint8: `gray_uint8`'s value, computed in strips of rows, so a photo of
-    N pixels needs about 5 N bytes on top of its own 3 N (the tensor path needs ~130 N)."""
-    fy = lightness_f(rgb)
-    height, width = fy.shape
+    """(H, W, 3) uint8 photo -> (H, W) uint8: `gray_uint8`'s value (within 1 level), computed in strips of rows
+    by the colorizer's own colour path (composer.py) with ab = 0, so a photo of N pixels needs a few N bytes on
+    top of its own 3 N (the tensor path needs ~130 N)."""
+    height, width = rgb.shape[:2]
     out = np.empty((height, width), np.uint8)
     rows = max(1, _STRIP_ROWS_PIXELS // max(width, 1))
-    for top in range(0, height, rows):
-        strip = fy[top : top + rows]
-        zero = torch.zeros(2, strip.shape[0], width)
-        out[top : top + rows] = lab_to_rgb_uint8(strip, lambda sl, zero=zero: zero[:, sl])[..., 1]
+    flat = torch.zeros(4, 1, width)  # ab = 0 everywhere
+    light, compose = Lightness(), Compose()
+    with torch.no_grad():
+        for top in range(0, height, rows):
+            fy = light(torch.from_numpy(np.ascontiguousarray(rgb[top : top + rows])))
+            out[top : top + rows] = compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy()
     return out
 
 
