@@ -1,0 +1,45 @@
+"""Command-line interface: argument parsing only; every command calls the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from .photos import add_colorize, add_evaluate, add_prepare
+from .serving import add_export, add_serve
+from .training import add_report, add_train
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the full usage is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
+    )
+    parser.add_argument("--version", action="version", version=f"autocolor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for add in (add_prepare, add_colorize, add_evaluate, add_serve, add_export, add_train, add_report):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
