@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -24,6 +25,13 @@ def colourful(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
         mask = ((y - cy) ** 2 + (x - cx) ** 2) < r * r
         img[mask] = rng.uniform(0, 1, size=3)
     return (img * 255).round().astype(np.uint8)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """An (H, W[, C]) uint8 array as the bytes of a PNG file (an upload's body)."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def as_nobody(cmd: list[str], cwd) -> subprocess.CompletedProcess:

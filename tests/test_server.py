@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from conftest import colourful
+from conftest import colourful, png_bytes
 from PIL import Image
 
 pytest.importorskip("fastapi")
@@ -33,12 +33,6 @@ from autocolor.server import ServerLimits, bind, create_app, url_of  # noqa: E40
 from autocolor.upload import OVERHEAD_BYTES, label  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _png(rgb) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def _multipart(filename: str, data: bytes, **fields: str) -> tuple[bytes, str]:
@@ -124,12 +118,12 @@ def test_api_docs_need_no_cdn_because_they_are_off(client):
 
 
 def test_colorize_returns_png_of_the_same_size(client):
-    r = client.post("/api/colorize", files={"file": ("x.jpg", _png(colourful(50, 70)), "image/png")})
+    r = client.post("/api/colorize", files={"file": ("x.jpg", png_bytes(colourful(50, 70)), "image/png")})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(r.content)).size == (70, 50)
     r = client.post(
         "/api/colorize",
-        files={"file": ("x.png", _png(colourful(50, 70)), "image/png")},
+        files={"file": ("x.png", png_bytes(colourful(50, 70)), "image/png")},
         data={"render_size": "32"},
     )
     assert r.status_code == 200
@@ -137,7 +131,7 @@ def test_colorize_returns_png_of_the_same_size(client):
 
 @pytest.mark.parametrize("name", ["北京の写真.jpg", "東京 1920年.png", "Ünïcödé.jpg"])
 def test_file_names_in_any_script(client, name):
-    r = client.post("/api/colorize", files={"file": (name, _png(colourful(30, 40)), "image/png")})
+    r = client.post("/api/colorize", files={"file": (name, png_bytes(colourful(30, 40)), "image/png")})
     assert r.status_code == 200, r.text
     disposition = r.headers["content-disposition"]
     disposition.encode("latin-1")  # what goes on the wire
@@ -153,7 +147,7 @@ def test_file_names_are_labels_never_paths(client, tmp_path):
     r = client.post("/api/colorize", files={"file": (str(real), b"text, not the file on disk", "image/png")})
     assert r.status_code == 415 and r.json()["error"] == "real.png: not an image Pillow can read"
     for name in ("../../etc/passwd.png", "C:\\Users\\me\\passwd.png"):
-        r = client.post("/api/colorize", files={"file": (name, _png(colourful(30, 30)), "image/png")})
+        r = client.post("/api/colorize", files={"file": (name, png_bytes(colourful(30, 30)), "image/png")})
         assert r.status_code == 200 and 'filename="passwd.colorized.png"' in r.headers["content-disposition"]
     assert label("a/b\x07\n\u202e.png") == "b.png" and label("") == "upload"
 
@@ -169,13 +163,13 @@ def test_file_names_are_labels_never_paths(client, tmp_path):
 )
 def test_errors_are_json_with_the_right_status(client, payload, status, words):
     if payload is None:
-        payload = _png(np.zeros((700, 700, 3), np.uint8))
+        payload = png_bytes(np.zeros((700, 700, 3), np.uint8))
     r = client.post("/api/colorize", files={"file": ("bad.jpg", payload, "image/jpeg")})
     assert r.status_code == status and words in r.json()["error"]
 
 
 def test_corrupt_image_is_400(client):
-    data = _png(colourful(80, 80))
+    data = png_bytes(colourful(80, 80))
     r = client.post("/api/colorize", files={"file": ("cut.png", data[: len(data) // 2], "image/png")})
     assert r.status_code == 400 and "cut.png" in r.json()["error"]
 
@@ -184,7 +178,7 @@ def test_corrupt_image_is_400(client):
 def test_bad_render_size_is_400(client, value):
     r = client.post(
         "/api/colorize",
-        files={"file": ("x.png", _png(colourful()), "image/png")},
+        files={"file": ("x.png", png_bytes(colourful()), "image/png")},
         data={"render_size": value},
     )
     assert r.status_code == 400 and "render_size must be" in r.json()["error"]
@@ -194,7 +188,7 @@ def test_malformed_requests_are_json(client):
     assert client.post("/api/colorize", json={"file": "x"}).status_code == 415
     r = client.post("/api/colorize", data={"render_size": "32"}, files={"other": ("x", b"y")})
     assert r.status_code == 400 and "no `file` part" in r.json()["error"]
-    body, ctype = _multipart("x.png", _png(colourful()))
+    body, ctype = _multipart("x.png", png_bytes(colourful()))
     r = client.post("/api/colorize", content=body[:-30], headers={"Content-Type": ctype})
     assert r.status_code == 400 and "closing boundary" in r.json()["error"]
     r = client.get("/api/colorize")
@@ -220,7 +214,7 @@ def test_framework_and_unexpected_errors_are_json(tiny_weights):
         "error": "internal server error (the details are in the server's log)"
     }
     assert r.headers["x-content-type-options"] == "nosniff"
-    r = client.post("/api/colorize", files={"file": ("p.png", _png(colourful()), "image/png")})
+    r = client.post("/api/colorize", files={"file": ("p.png", png_bytes(colourful()), "image/png")})
     assert r.status_code == 500 and r.json()["error"].startswith("p.png: colorizing failed")
     assert "fault deep inside" not in r.text  # details stay in the log
 
@@ -255,7 +249,7 @@ def test_two_at_a_time_one_waiting_and_the_rest_refused(tiny_weights, monkeypatc
     monkeypatch.setattr(server, "load_image", lambda *a, **k: decoded.append(1) or real_load(*a, **k))
     colorizer = Gated.from_pretrained(tiny_weights)
     app = create_app(colorizer, ServerLimits(concurrency=2, queue=1))
-    body = _png(colourful(40, 60))
+    body = png_bytes(colourful(40, 60))
     with _uvicorn(app) as url, ThreadPoolExecutor(3) as pool:
         health = lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())  # noqa: E731
         posts = [pool.submit(_post, url, f"p{i}.png", body) for i in range(3)]
@@ -414,7 +408,7 @@ def live_server():
 
 
 def test_concurrent_requests_to_the_real_server(live_server):
-    body = _png(colourful(120, 160))
+    body = png_bytes(colourful(120, 160))
 
     def post(i):
         status, _, content = _post(live_server, f"c{i}.png", body)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import colourful
+from conftest import colourful, png_bytes
 from PIL import Image
 
 pytest.importorskip("fastapi")
@@ -21,20 +21,15 @@ from autocolor.checkpoint import load_pretrained  # noqa: E402
 from autocolor.color import rgb_to_lab, uint8_to_tensor  # noqa: E402
 from autocolor.io import LoadedImage  # noqa: E402
 from autocolor.pipeline import Colorizer, bundled_weights  # noqa: E402
-from autocolor.server import RecentImages, create_app  # noqa: E402
+from autocolor.server import create_app  # noqa: E402
+from autocolor.upload import RecentImages  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def _png(rgb) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def _post(client, hints=None, rgb=None):
     data = {} if hints is None else {"hints": hints if isinstance(hints, str) else json.dumps(hints)}
-    files = {"file": ("x.png", _png(colourful(50, 70) if rgb is None else rgb), "image/png")}
+    files = {"file": ("x.png", png_bytes(colourful(50, 70) if rgb is None else rgb), "image/png")}
     return client.post("/api/colorize", files=files, data=data)
 
 

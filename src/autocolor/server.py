@@ -25,17 +25,13 @@ import base64
 import errno
 import hashlib
 import io
-import json
 import logging
 import math
 import mimetypes
 import os
 import re
 import socket
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -47,11 +43,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from .hints import Hint, parse_hints
-from .io import ImageError, LoadedImage, load_image
+from .hints import Hint
+from .io import ImageError, load_image
 from .pipeline import Colorizer
 from .site import browser_model, render_page, static_dir
-from .upload import UploadError, read_upload
+from .upload import RecentImages, UploadError, parse_hints_field, read_upload
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
 MIN_RENDER_SIZE = 16
@@ -176,43 +172,6 @@ def content_disposition(name: str) -> str:
     return f"inline; filename=\"{ascii_stem[:100]}.colorized.png\"; filename*=UTF-8''{quote(full)}"
 
 
-class RecentImages:
-    """The last decoded uploads, by the SHA-256 of their bytes, up to `max_pixels` in all: the page sends the
-    same photo again with each change of its colour hints, and this spares decoding it each time."""
-
-    def __init__(self, max_pixels: int = 24_000_000):
-        self.max_pixels, self._items = max_pixels, OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, data: bytes, load: Callable[[], LoadedImage]) -> LoadedImage:
-        key = hashlib.sha256(data).digest()
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        image = load()
-        with self._lock:
-            self._items[key] = image
-            while sum(_pixels(im) for im in self._items.values()) > self.max_pixels:
-                self._items.popitem(last=False)
-        return image
-
-
-def _pixels(image: LoadedImage) -> int:
-    return image.rgb.shape[0] * image.rgb.shape[1]
-
-
-def _hints(text: str | None) -> list[Hint]:
-    if not text:
-        return []
-    try:
-        return parse_hints(json.loads(text), "hints")
-    except json.JSONDecodeError as e:
-        raise UploadError(400, f"hints: not JSON ({e})") from None
-    except ValueError as e:
-        raise UploadError(400, str(e)) from None
-
-
 def colorize_upload(
     colorizer: Colorizer,
     data: bytes,
@@ -301,7 +260,7 @@ def create_app(
             name = upload.filename
             size = _render_size(upload.fields.get("render_size"), limits.max_render_size)
             editing = "hints" in upload.fields  # the page's hint editor: the same photo will come again
-            hints = _hints(upload.fields.get("hints"))
+            hints = parse_hints_field(upload.fields.get("hints"))
             png = await gate.run(
                 colorize_upload,
                 colorizer,

@@ -4,16 +4,25 @@ The byte limit is checked against Content-Length before anything is read, and ag
 the body streams (chunked uploads carry no length), so an oversized upload is refused after at most the
 limit has been received. The multipart/form-data body is parsed incrementally with python-multipart; the
 file's bytes stay in memory (nothing is spooled to a temporary file) and its name is only ever a label.
+Also here: the `hints` form field's parsing and the small cache of recently decoded uploads that colour-hint
+edits reuse.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .hints import Hint, parse_hints
+from .io import LoadedImage
 
 OVERHEAD_BYTES = 64 * 1024  # room for boundaries, part headers and the small form fields
 FIELD_BYTES = 32 * 1024  # a form field other than the file (render_size; hints, a JSON list of points)
@@ -147,3 +156,40 @@ async def read_upload(
     if parts.chunks is None:
         raise UploadError(400, f"the upload has no `{file_field}` part")
     return Upload(label(parts.filename), b"".join(parts.chunks), parts.fields)
+
+
+class RecentImages:
+    """The last decoded uploads, by the SHA-256 of their bytes, up to `max_pixels` in all: the page sends the
+    same photo again with each change of its colour hints, and this spares decoding it each time."""
+
+    def __init__(self, max_pixels: int = 24_000_000):
+        self.max_pixels, self._items = max_pixels, OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, data: bytes, load: Callable[[], LoadedImage]) -> LoadedImage:
+        key = hashlib.sha256(data).digest()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        image = load()
+        with self._lock:
+            self._items[key] = image
+            while sum(_pixels(im) for im in self._items.values()) > self.max_pixels:
+                self._items.popitem(last=False)
+        return image
+
+
+def _pixels(image: LoadedImage) -> int:
+    return image.rgb.shape[0] * image.rgb.shape[1]
+
+
+def parse_hints_field(text: str | None) -> list[Hint]:
+    if not text:
+        return []
+    try:
+        return parse_hints(json.loads(text), "hints")
+    except json.JSONDecodeError as e:
+        raise UploadError(400, f"hints: not JSON ({e})") from None
+    except ValueError as e:
+        raise UploadError(400, str(e)) from None
