@@ -27,6 +27,14 @@ def colourful(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
     return (img * 255).round().astype(np.uint8)
 
 
+def save_photos(folder: Path, n: int, h: int = 72, w: int = 96) -> Path:
+    """`n` synthetic colour photos p0.png ... in `folder` (created): a tiny training set."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.fromarray(colourful(h, w, seed=i)).save(folder / f"p{i}.png")
+    return folder
+
+
 def png_bytes(rgb: np.ndarray) -> bytes:
     """An (H, W[, C]) uint8 array as the bytes of a PNG file (an upload's body)."""
     buf = io.BytesIO()
@@ -72,10 +80,7 @@ def tiny_weights(tmp_path_factory) -> Path:
     from autocolor.train import train
 
     root = tmp_path_factory.mktemp("tiny")
-    data = root / "data"
-    data.mkdir()
-    for i in range(6):
-        Image.fromarray(colourful(72, 96, seed=i)).save(data / f"p{i}.png")
+    data = save_photos(root / "data", 6)
     cfg = Config.load(
         Path(__file__).resolve().parents[1] / "configs" / "tiny.toml",
         ["train.steps=12", "train.val_every=0", "train.checkpoint_every=100", "train.batch_size=2"],

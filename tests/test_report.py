@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import colourful
+from conftest import save_photos
 from PIL import Image
 
 from autocolor.cli import main
@@ -16,10 +16,7 @@ TINY = str(ROOT / "configs" / "tiny.toml")
 def tiny_run(tmp_path_factory) -> Path:
     """A real tiny training run with validation samples."""
     root = tmp_path_factory.mktemp("report")
-    data = root / "data"
-    data.mkdir()
-    for i in range(6):
-        Image.fromarray(colourful(72, 96, seed=i)).save(data / f"p{i}.png")
+    data = save_photos(root / "data", 6)
     args = ["train", "--data", str(data), "--val", str(data), "--config", TINY, "--out", str(root / "run")]
     assert main([*args, "--steps", "8", "--batch-size", "2", "--set", "train.val_every=4"]) == 0
     return root / "run"

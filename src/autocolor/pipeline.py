@@ -212,7 +212,7 @@ class Colorizer:
         H, W = fy.shape
         coef = self.backend.guide(ab, prepared.small, self.chroma_gain, radius, self.guide_eps, fy[0])
         out = np.empty((H, W, 3), dtype=np.uint8)
-        for rows in _strips(H, W):
+        for rows in strips(H, W):
             out[rows] = self.backend.compose(fy[rows], coef, rows.start, H)
         return LoadedImage(out, prepared.alpha, prepared.path)
 
@@ -221,7 +221,7 @@ class Colorizer:
         channel)."""
         H, W = rgb.shape[:2]
         fy = np.empty((H, W), dtype=np.float32)
-        for rows in _strips(H, W):
+        for rows in strips(H, W):
             block = rgb[rows]
             r = block[..., 0]
             if np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2]):
@@ -260,8 +260,9 @@ class Colorizer:
         return out
 
 
-def _strips(height: int, width: int):
-    rows = max(1, STRIP_PIXELS // max(width, 1))
+def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
+    """Row slices covering a (height, width) image, each about `pixels` pixels (at least one row)."""
+    rows = max(1, pixels // max(width, 1))
     for top in range(0, height, rows):
         yield slice(top, min(top + rows, height))
 

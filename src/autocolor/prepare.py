@@ -20,6 +20,7 @@ from .batch import BatchReport, Manifest, run_batch
 from .color import gray_uint8
 from .composer import Compose, Lightness
 from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
+from .pipeline import strips
 from .scan import Job
 
 FORMATS = ("jpg", "png")
@@ -38,13 +39,12 @@ def gray_plane(rgb: np.ndarray) -> np.ndarray:
     top of its own 3 N (the tensor path needs ~130 N)."""
     height, width = rgb.shape[:2]
     out = np.empty((height, width), np.uint8)
-    rows = max(1, _STRIP_ROWS_PIXELS // max(width, 1))
     flat = torch.zeros(4, 1, width)  # ab = 0 everywhere
     light, compose = Lightness(), Compose()
     with torch.no_grad():
-        for top in range(0, height, rows):
-            fy = light(torch.from_numpy(np.ascontiguousarray(rgb[top : top + rows])))
-            out[top : top + rows] = compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy()
+        for rows in strips(height, width, _STRIP_ROWS_PIXELS):
+            fy = light(torch.from_numpy(np.ascontiguousarray(rgb[rows])))
+            out[rows] = compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy()
     return out
 
 
