@@ -115,6 +115,17 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
     _compare(got, _server_result(live_server, photo, render_size="128"), photo)
 
 
+@pytest.mark.browser
+def test_vividness_on_the_device_matches_the_server(live_server, browser, tmp_path):  # noqa: F811
+    photo = tmp_path / "small.jpg"
+    Image.open(PHOTO).resize((480, 369), Image.Resampling.LANCZOS).save(photo, quality=92)
+    got, _, facts = _colorize_in_browser(
+        browser, live_server, photo, tmp_path / "vivid.png", {"vividness": 0.9}
+    )
+    assert facts["sent"] == []
+    _compare(got, _server_result(live_server, photo, vividness="0.9"), photo)
+
+
 def test_site_export_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("mine")
     assert main(["export", "--site", str(tmp_path)]) == 2

@@ -163,4 +163,39 @@ def test_a_person_steers_the_colour_with_a_point(bundled_server, tmp_path):
         page.click(".hint-delete")
         page.wait_for_selector("article[data-hint-version='4'][data-hints='0']", timeout=30_000)
         assert page.locator("[data-testid=hint-dot]").count() == 0
+        # the vividness slider colours the photo again, bolder or more muted
+        chroma = []
+        for version, value in ((5, "100"), (6, "0")):
+            page.locator("[data-testid=vividness]").evaluate(
+                "(el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }", value
+            )
+            page.wait_for_selector(f"article[data-hint-version='{version}']", timeout=60_000)
+            rgb = np.asarray(page.evaluate(_AROUND, [width // 2, height // 2]), dtype=float)
+            chroma.append(np.abs(rgb - rgb.mean(axis=1, keepdims=True)).mean())
+        assert chroma[0] > chroma[1], chroma
         browser.close()
+
+
+def test_vividness_field_changes_the_colour_and_bad_values_are_400():
+    client = TestClient(create_app(Colorizer.from_pretrained()))
+    assert 0 < client.get("/healthz").json()["vividness"] < 1
+    rgb = np.asarray(Image.open(EXAMPLES / "stdlib-dust-bowl-home.jpg").convert("RGB").resize((160, 120)))
+
+    def post(v):
+        files = {"file": ("x.png", png_bytes(rgb), "image/png")}
+        return client.post("/api/colorize", files=files, data={"vividness": v})
+
+    muted, bold = (np.asarray(Image.open(io.BytesIO(post(v).content))).astype(int) for v in ("0", "1"))
+    chroma = lambda a: np.abs(a - a.mean(axis=2, keepdims=True)).mean()  # noqa: E731
+    assert chroma(muted) < chroma(bold)
+    for bad in ("1.5", "x", "nan"):
+        r = post(bad)
+        assert r.status_code == 400 and "vividness" in r.json()["error"]
+
+
+def test_vividness_for_a_model_without_colour_classes_is_400(tiny_weights):
+    client = TestClient(create_app(Colorizer.from_pretrained(tiny_weights)))
+    assert client.get("/healthz").json()["vividness"] is None
+    files = {"file": ("x.png", png_bytes(colourful(50, 70)), "image/png")}
+    r = client.post("/api/colorize", files=files, data={"vividness": "0.5"})
+    assert r.status_code == 400 and "no colour classes" in r.json()["error"]

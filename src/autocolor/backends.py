@@ -2,8 +2,9 @@
 
 A backend runs four graphs on numpy arrays:
 
-    network(x)                        x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
-                                      [-1, 1]) -> ab (B, 2, H, W) float32 in [-1, 1]
+    network(x, temperature)           x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
+                                      [-1, 1]) -> ab (B, 2, H, W) float32 in [-1, 1]; temperature: the
+                                      annealed-mean temperature of a colour-class model (None for others)
     lightness(rgb)                    (r, W, 1 or 3) uint8 -> fy = (L + 16) / 116 (r, W) float32
     guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
     compose(fy, coef, top, height)    -> (r, W, 3) uint8                        (see composer.Compose)
@@ -151,8 +152,11 @@ class OnnxBackend:
         self._net = session("generator")
         self._graphs = {name: session(name) for name in COMPOSER_GRAPHS}
 
-    def network(self, x: np.ndarray) -> np.ndarray:
-        return self._net.run(None, {"input": np.ascontiguousarray(x, dtype=np.float32)})[0]
+    def network(self, x: np.ndarray, temperature: float | None = None) -> np.ndarray:
+        feeds = {"input": np.ascontiguousarray(x, dtype=np.float32)}
+        if temperature is not None:
+            feeds["temperature"] = _scalar(temperature, np.float32)
+        return self._net.run(None, feeds)[0]
 
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
         return self._graphs["lightness"].run(None, {"rgb": rgb})[0]

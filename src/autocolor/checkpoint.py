@@ -25,7 +25,7 @@ from . import __version__
 from .backends import CONFIG_NAME, WEIGHTS_NAME
 from .config import GeneratorConfig, generator_config_from_dict
 from .io import atomic_open, publish
-from .models import UNet
+from .models import UNet, build_generator
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -86,7 +86,7 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
     raw = json.loads((directory / CONFIG_NAME).read_text())
     known = {f.name for f in dataclasses.fields(GeneratorConfig)}
     unknown = sorted(set(raw) - known)
-    model = UNet(generator_config_from_dict({k: v for k, v in raw.items() if k in known}))
+    model = build_generator(generator_config_from_dict({k: v for k, v in raw.items() if k in known}))
     try:
         load_tensors(model, directory / WEIGHTS_NAME)
     except RuntimeError as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -24,10 +25,33 @@ L_SCALE = 50.0
 AB_SCALE = 110.0
 
 
+VIVIDNESS_RANGE = (0.0, 1.0)
+
+
+def vividness_to_temperature(vividness: float) -> float:
+    """The user's colour strength -> the annealed-mean temperature of a colour-class model: T = 10^-vividness,
+    so 0 is the mean of the predicted colours (T = 1, safe and dull) and 1 is close to their mode (T = 0.1)."""
+    lo, hi = VIVIDNESS_RANGE
+    if not lo <= vividness <= hi:  # also refuses NaN
+        raise ValueError(f"vividness must be between {lo:g} and {hi:g}, got {vividness!r}")
+    return float(10.0 ** -float(vividness))
+
+
+def temperature_to_vividness(temperature: float) -> float:
+    return float(-math.log10(temperature))
+
+
 @dataclass
 class GeneratorConfig:
-    """U-Net generator. Defaults are pix2pix's 256 px generator (8 downsamplings, 54.4M parameters)."""
+    """U-Net generator. Defaults are pix2pix's 256 px generator (8 downsamplings, 54.4M parameters).
 
+    encoder = "efficientnet-lite0": the U-Net on an ImageNet-pretrained encoder (models/colornet.py; needs
+    num_downs = 5, ngf is the decoder's narrowest width), with `classes` > 0 a colour-class head read out by
+    the annealed mean at `temperature` (color_classes.py)."""
+
+    encoder: str = "unet"  # unet (pix2pix's own, from scratch) | efficientnet-lite0
+    classes: int = 0  # ab bins of a colour-class head (0: regress ab)
+    temperature: float = 0.38  # annealed-mean temperature of a class head: lower is more vivid
     ngf: int = 64
     num_downs: int = 8
     norm: str = "batch"  # batch | instance | group | none
@@ -43,6 +67,11 @@ class GeneratorConfig:
     # scripts/tune_guide.py: window radius in render pixels; regularisation in ((L + 16) / 116)^2 units
     guide_radius: int = 12
     guide_eps: float = 0.01
+    # colour hints spread along the lightness after the network (propagate.py; any model): spatial sigma in
+    # render pixels (0 = off), range sigma in Lab L units, and how far a lone hint's correction holds
+    hint_sigma_s: float = 0.0
+    hint_sigma_r: float = 10.0
+    hint_reach: float = 0.25
 
 
 @dataclass
@@ -120,7 +149,11 @@ class Config:
         return cfg
 
     def check(self) -> None:
-        """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0)."""
+        """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0) or choice."""
+        if self.generator.encoder not in ENCODERS:
+            raise ValueError(
+                f"generator.encoder must be one of {', '.join(ENCODERS)}, got {self.generator.encoder!r}"
+            )
         for keys, ok, wanted in _RANGES:
             for dotted in keys.split():
                 section, key = dotted.split(".")
@@ -145,6 +178,7 @@ class Config:
 
 
 _SECTIONS = ("generator", "discriminator", "train")
+ENCODERS = ("unet", "efficientnet-lite0")
 
 
 def parse_value(raw: str) -> Any:
@@ -167,7 +201,8 @@ _RANGES = [  # (keys, test, what the keys must be); None passes where a key may 
         lambda v: v >= 0,
         "0 or more",
     ),
-    ("train.lr train.lr_d train.scale_min", lambda v: v > 0, "above 0"),
+    ("train.lr train.lr_d train.scale_min generator.temperature", lambda v: v > 0, "above 0"),
+    ("generator.classes", lambda v: v >= 0, "0 or more"),
     ("generator.dropout train.beta1 train.beta2 train.ema_decay", lambda v: 0 <= v < 1, "in [0, 1)"),
 ]
 

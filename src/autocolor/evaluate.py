@@ -67,12 +67,13 @@ def evaluate(
     hints: Sequence[int] = (0,),
     backend: str = "auto",
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    vividness: float | None = None,
 ) -> dict:
     """Evaluate models (generator folders, None = bundled) and the gray baseline on a folder of colour photos.
 
     `hints`: numbers of colour hints to simulate from the truth (`hint_sim.simulate_point_hints`, seeded by
     the file's name, so every model gets the same points); each count above 0 adds a row "NAME +N hints" for
-    every model that takes hints.
+    every model that takes hints. `vividness`: for colour-class models (others ignore it).
 
     Returns {"rows": {name: {metric: mean, "images": n, "below_gray": photos with a lower PSNR than gray}},
     "skipped": [...]}; with `out`, writes per_image.csv, summary.json, summary.md, gallery.png and index.html
@@ -97,6 +98,9 @@ def evaluate(
         )
         for name, path in models
     }
+    for colorizer in colorizers.values():
+        if vividness is not None and colorizer.has_classes:
+            colorizer.vividness = colorizer.check_vividness(vividness)
     report = BatchReport()
     per_image: list[dict] = []
     shown: dict[str, list[np.ndarray]] = {}
@@ -131,6 +135,7 @@ def evaluate(
         "rows": rows,
         "data": str(data),
         "render_size": render_size,
+        "vividness": vividness,
         "hints": counts,
         "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
     }

@@ -25,7 +25,6 @@ from .backends import COMPOSER_GRAPHS, CONFIG_NAME, GENERATOR_ONNX
 from .checkpoint import atomic_write_bytes, load_pretrained
 from .composer import Compose, Guide, Lightness
 from .io import publish
-from .models import UNet
 
 OPSET = 18
 
@@ -69,12 +68,21 @@ def _store_half(model: onnx.ModelProto, min_size: int = 1024) -> None:
         graph.node.insert(i, node)
 
 
-def export_generator(model: UNet, path: Path) -> None:
+def export_generator(model: torch.nn.Module, path: Path) -> None:
+    """input (B, C, H, W) -> ab; a colour-class model takes `temperature` (a float32 scalar) too."""
     m = model.multiple
     x = torch.zeros(2, model.input_channels, 2 * m, 3 * m)  # L, then hint ab + mask for a hint model
     batch, h, w = Dim("batch", min=1, max=1024), Dim("h", min=1, max=1024), Dim("w", min=1, max=1024)
     dims = ({0: batch, 2: m * h, 3: m * w},)
-    _export(model.float(), (x,), dims, path, (("input",), ("ab",)))
+    if model.config.classes:
+        args, dims, inputs = (
+            (x, torch.tensor(model.config.temperature)),
+            (*dims, None),
+            ("input", "temperature"),
+        )
+    else:
+        args, inputs = (x,), ("input",)
+    _export(model.float(), args, dims, path, (inputs, ("ab",)))
 
 
 def export_composer(directory: Path) -> None:

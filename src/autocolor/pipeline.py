@@ -22,8 +22,10 @@ import numpy as np
 from PIL import Image
 
 from .backends import bundled_weights, load_backend
+from .config import temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
+from .propagate import propagate_hints
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
 STRIP_PIXELS = 1 << 18  # full-resolution work is done this many pixels at a time
@@ -53,16 +55,24 @@ class Colorizer:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         guide_radius: int | None = None,
         guide_eps: float | None = None,
+        vividness: float | None = None,
     ):
         self.backend = backend
         cfg = backend.config
+        self.has_classes = cfg.classes > 0
+        self.vividness = temperature_to_vividness(cfg.temperature) if self.has_classes else None
+        if vividness is not None:
+            self.vividness = self.check_vividness(vividness)
         self.render_size = render_size or cfg.render_size
         self.chroma_gain = cfg.chroma_gain
         self.guide_radius = cfg.guide_radius if guide_radius is None else guide_radius
         self.guide_eps = cfg.guide_eps if guide_eps is None else guide_eps
         self.multiple = 2**cfg.num_downs
         self.in_channels = cfg.in_channels + (3 if cfg.hints else 0)  # L, then hint ab and mask
-        self.takes_hints = bool(cfg.hints)
+        self.network_hints = bool(cfg.hints)
+        # hints steer the network (hint input channels) and/or are spread after it (propagate.py)
+        self.hint_spread = (cfg.hint_sigma_s, cfg.hint_sigma_r, cfg.hint_reach)
+        self.takes_hints = self.network_hints or cfg.hint_sigma_s > 0
         self.max_pixels = max_pixels
 
     @classmethod
@@ -75,6 +85,7 @@ class Colorizer:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         backend: str = "auto",
         guide_radius: int | None = None,
+        vividness: float | None = None,
     ) -> Colorizer:
         """Load a model folder; None loads the bundled default model.
 
@@ -88,9 +99,8 @@ class Colorizer:
                     "no default weights are bundled with this installation of autocolor; "
                     "pass the generator/ folder of a training run (--weights RUN/generator)"
                 )
-        return cls(
-            load_backend(path, backend, device, precision), render_size, max_pixels, guide_radius=guide_radius
-        )
+        backend_ = load_backend(path, backend, device, precision)
+        return cls(backend_, render_size, max_pixels, guide_radius=guide_radius, vividness=vividness)
 
     @classmethod
     def from_model(cls, model, device: str = "cpu", precision: str = "fp32", **kwargs) -> Colorizer:
@@ -101,21 +111,39 @@ class Colorizer:
 
     # --- public API ------------------------------------------------------------------------------------
     def colorize(
-        self, image: ImageInput, render_size: int | None = None, hints: Sequence[HintLike] | None = None
+        self,
+        image: ImageInput,
+        render_size: int | None = None,
+        hints: Sequence[HintLike] | None = None,
+        vividness: float | None = None,
     ) -> Image.Image:
         """A PIL image, an (H, W[, 3|4]) uint8 array or a path -> colour PIL image of the same size (RGB or RGBA).
 
         hints: colour points `Hint(x, y, "#rrggbb")` or `(x, y, (r, g, b))` in the image's pixel coordinates
         (needs a generator trained with hints; see autocolor.hints).
+        vividness: colour strength in [0, 1] for a colour-class model (default: `self.vividness`, the model's).
         """
-        return self._to_pil(self.colorize_loaded([self.load(image)], render_size, hints=[hints or []])[0])
+        loaded = [self.load(image)]
+        return self._to_pil(
+            self.colorize_loaded(loaded, render_size, hints=[hints or []], vividness=vividness)[0]
+        )
+
+    def check_vividness(self, vividness: float) -> float:
+        """`vividness` as a float if this model takes one and it is in range, else a ValueError saying why."""
+        if not self.has_classes:
+            raise ValueError(
+                "this generator has no colour classes, so no vividness (its config.json has classes = 0); "
+                "use a colour-class model such as the bundled one"
+            )
+        vividness_to_temperature(vividness)
+        return float(vividness)
 
     def check_hints(self, hints: Sequence[HintLike], image: LoadedImage) -> list[Hint]:
         """Validated hints for `image`; hints for a generator without hint inputs are a ValueError."""
         if hints and not self.takes_hints:
             raise ValueError(
-                "this generator takes no colour hints (its config.json has hints = false); "
-                "use weights trained with generator.hints = true"
+                "this generator takes no colour hints (its config.json has hints = false and "
+                "hint_sigma_s = 0); use weights trained with generator.hints = true, or set hint_sigma_s"
             )
         return check_hints(hints, *image.size)
 
@@ -160,6 +188,7 @@ class Colorizer:
         render_size: int | None = None,
         batch_size: int = 8,
         hints: Sequence[Sequence[HintLike]] | None = None,
+        vividness: float | None = None,
     ) -> list[LoadedImage]:
         """Colorize loaded images, `batch_size` at a time (memory stays bounded however many are given);
         within a chunk, images whose render shapes agree share one forward pass. `hints[i]`: image i's hints."""
@@ -168,11 +197,16 @@ class Colorizer:
         if len(hints) != len(images):
             raise ValueError(f"{len(hints)} hint lists for {len(images)} images")
         checked = [self.check_hints(h, self.load(im)) for h, im in zip(hints, images, strict=True)]
+        if vividness is not None:
+            self.check_vividness(vividness)
         out: list[LoadedImage] = []
         for start in range(0, len(images), batch_size):
             chunk = zip(images[start : start + batch_size], checked[start : start + batch_size], strict=True)
             prepared = [self.prepare(im, render_size, h) for im, h in chunk]
-            out += [self.compose(p, ab) for p, ab in zip(prepared, self.predict_ab(prepared), strict=True)]
+            predicted = self.predict_ab(prepared, vividness)
+            out += [
+                self.compose(p, self.spread_hints(p, ab)) for p, ab in zip(prepared, predicted, strict=True)
+            ]
         return out
 
     def prepare(
@@ -190,20 +224,34 @@ class Colorizer:
         small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints)
 
-    def predict_ab(self, prepared: Sequence[Prepared]) -> list[np.ndarray]:
+    def predict_ab(self, prepared: Sequence[Prepared], vividness: float | None = None) -> list[np.ndarray]:
         """Run the network: each photo's ab at render size, (2, h, w) float32 in [-1, 1], the network's own
-        output (chroma gain not yet applied). Photos whose padded shapes agree share one forward pass."""
+        output (chroma gain not yet applied), at `vividness` (default: this Colorizer's) for a colour-class
+        model. Photos whose padded shapes agree share one forward pass."""
+        temperature = None
+        if self.has_classes:
+            temperature = vividness_to_temperature(self.vividness if vividness is None else vividness)
         groups: dict[tuple[int, int], list[int]] = {}
         inputs = [self.network_input(p.small, p.hints, p.fy.shape) for p in prepared]
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape[-2:], []).append(i)
         out: list[np.ndarray] = [None] * len(prepared)  # type: ignore[list-item]
         for members in groups.values():
-            preds = self.backend.network(np.stack([inputs[i] for i in members]))
+            preds = self.backend.network(np.stack([inputs[i] for i in members]), temperature)
             for i, pred in zip(members, preds, strict=True):
                 h, w = prepared[i].small.shape
                 out[i] = pred[:, :h, :w]
         return out
+
+    def spread_hints(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
+        """ab at render size (from `predict_ab`) with the photo's hints spread along its lightness, where
+        the model's `hint_sigma_s` asks for it (see propagate.py); unchanged without hints."""
+        sigma_s, sigma_r, reach = self.hint_spread
+        if not prepared.hints or sigma_s <= 0:
+            return ab
+        h, w = prepared.small.shape
+        raster = hint_raster(prepared.hints, prepared.fy.shape[1], prepared.fy.shape[0], (h, w))
+        return propagate_hints(ab, prepared.small * 116.0 - 16.0, raster, sigma_s, sigma_r, reach)
 
     def compose(self, prepared: Prepared, ab: np.ndarray, guide_radius: int | None = None) -> LoadedImage:
         """Full-res lightness + ab at render size (as from `predict_ab`) -> colour photo, strip by strip."""
@@ -247,7 +295,7 @@ class Colorizer:
         L = np.pad(L, ((0, -h % m), (0, -w % m)), mode="edge")
         x = np.zeros((self.in_channels, *L.shape), dtype=np.float32)
         x[0] = L
-        if self.takes_hints and hints:
+        if self.network_hints and hints:
             H, W = full or (h, w)
             x[1:4] = hint_raster(hints, W, H, (h, w), L.shape)
         return x

@@ -15,10 +15,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .checkpoint import load_pretrained, unwrap
 from .color import rgb_to_model
-from .config import Config
+from .color_classes import class_loss, rebalancing_weights
+from .config import AB_SCALE, Config
 from .hint_sim import simulate_hints
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
-from .models import PatchGAN, UNet
+from .models import PatchGAN, UNet, build_generator
 from .models.unet import add_hint_inputs
 from .precision import autocast
 
@@ -33,11 +34,19 @@ class Pix2PixStep:
     """Networks, optimizers, schedules and EMA of one pix2pix model, and `train_step`.
 
     `distributed=True` wraps G and D in DistributedDataParallel (the process group must exist).
+    `class_counts`: for a colour-class generator, how often each ab bin occurs in the training photos (see
+    color_classes.bin_counts); they set its loss weights (a resumed run loads them with the weights instead).
     `state_dict()` holds everything but the network weights, which checkpoints store as safetensors
     (see `models()`); only tensors and plain Python values, so it loads with torch.load(weights_only=True).
     """
 
-    def __init__(self, config: Config, device: torch.device, distributed: bool = False):
+    def __init__(
+        self,
+        config: Config,
+        device: torch.device,
+        distributed: bool = False,
+        class_counts: torch.Tensor | None = None,
+    ):
         self.cfg, self.device = config, device
         tc = config.train
         if tc.size % (2**config.generator.num_downs):
@@ -45,10 +54,12 @@ class Pix2PixStep:
                 f"train.size {tc.size} must be a multiple of 2**generator.num_downs "
                 f"= {2**config.generator.num_downs}"
             )
-        self.G = UNet(config.generator).to(device)
+        self.G = build_generator(config.generator, pretrained=not tc.init_generator).to(device)
         self.D = PatchGAN(config.discriminator).to(device)
         if tc.init_generator:
             self._init_generator(tc.init_generator)
+        if class_counts is not None and config.generator.classes:
+            self.G.class_weights.copy_(rebalancing_weights(class_counts, self.G.centres.cpu()))
         if tc.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
@@ -79,12 +90,16 @@ class Pix2PixStep:
         """Start from a trained generator of the same architecture (colorizing defaults may differ)."""
         init = load_pretrained(path)
         mine, theirs = dict(self.cfg.generator.__dict__), dict(init.config.__dict__)
-        for key in ("render_size", "chroma_gain", "hints"):
+        for key in ("render_size", "chroma_gain", "hints", "temperature", "guide_radius", "guide_eps"):
             mine.pop(key), theirs.pop(key)
         if mine != theirs or (init.config.hints and not self.cfg.generator.hints):
             raise ValueError(f"{path}: its generator config {init.config} differs from this run's")
         state = init.state_dict()
         if self.cfg.generator.hints and not init.config.hints:  # stage 2 of the paper: add hint inputs
+            if self.cfg.generator.encoder != "unet":
+                raise ValueError(
+                    f"{path}: hint inputs can be added to the classic U-Net only; train with hints"
+                )
             state = add_hint_inputs(state)
         self.G.load_state_dict(state)
 
@@ -147,8 +162,10 @@ class Pix2PixStep:
             seeds = [self.step * len(L) + i for i in range(len(L))]
         adversarial = self.step >= tc.pretrain_steps and tc.gan_weight > 0
         logs: dict[str, float] = {}
+        classes = self.cfg.generator.classes
         with autocast(self.device, tc.precision):
-            fake = self.G_train(self.generator_input(L, ab, seeds))
+            x = self.generator_input(L, ab, seeds)
+            fake, head = self.G_train(x, with_logits=True) if classes else (self.G_train(x), None)
         loss_adv = torch.zeros((), device=self.device)
         if adversarial:
             self.D.requires_grad_(True)
@@ -174,7 +191,10 @@ class Pix2PixStep:
                 d_fake=fake_logits.float().mean().item(),
                 loss_g_adv=loss_adv.item(),
             )
-        loss_rec = reconstruction_loss(fake, ab, tc.recon_loss)
+        if classes:
+            loss_rec = class_loss(head, ab * AB_SCALE, self.G.centres, self.G.class_weights)
+        else:
+            loss_rec = reconstruction_loss(fake, ab, tc.recon_loss)
         loss_g = tc.lambda_l1 * loss_rec + (tc.gan_weight * loss_adv if adversarial else 0.0)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

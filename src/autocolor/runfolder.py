@@ -29,6 +29,9 @@ RESUMABLE = frozenset(
         "train.init_generator",  # only read when a run starts
         "generator.render_size",
         "generator.chroma_gain",
+        "generator.temperature",
+        "generator.guide_radius",
+        "generator.guide_eps",
     }
 )
 

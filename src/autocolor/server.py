@@ -180,6 +180,7 @@ def colorize_upload(
     max_pixels: int,
     hints: list[Hint] | None = None,
     recent: RecentImages | None = None,
+    vividness: float | None = None,
 ) -> bytes:
     """Upload bytes -> PNG bytes: decode, colorize, encode (the memory-heavy part; runs in a worker thread)."""
     load = lambda: load_image(data, max_pixels, name=name)  # noqa: E731
@@ -188,7 +189,7 @@ def colorize_upload(
         hints = colorizer.check_hints(hints or [], image)
     except ValueError as e:
         raise UploadError(400, f"hints: {e}") from None
-    result = colorizer.colorize(image, render_size, hints=hints)
+    result = colorizer.colorize(image, render_size, hints=hints, vividness=vividness)
     del image
     buf = io.BytesIO()
     result.save(buf, format="PNG", compress_level=1)
@@ -202,6 +203,15 @@ def _render_size(text: str | None, limit: int) -> int | None:
     if value is None or not MIN_RENDER_SIZE <= value <= limit:
         raise UploadError(400, f"render_size must be a whole number between {MIN_RENDER_SIZE} and {limit}")
     return value
+
+
+def _vividness(text: str | None, colorizer: Colorizer) -> float | None:
+    if text is None or text == "":
+        return None
+    try:
+        return colorizer.check_vividness(float(text))
+    except ValueError as e:
+        raise UploadError(400, f"vividness: {e}") from None
 
 
 def create_app(
@@ -245,6 +255,7 @@ def create_app(
             "max_pixels": limits.max_pixels,
             "concurrency": limits.concurrency,
             "hints": colorizer.takes_hints,
+            "vividness": colorizer.vividness,
             **gate.state(),
         }
 
@@ -259,8 +270,10 @@ def create_app(
             upload = await read_upload(request.headers, request.stream(), limits.max_upload_bytes)
             name = upload.filename
             size = _render_size(upload.fields.get("render_size"), limits.max_render_size)
-            editing = "hints" in upload.fields  # the page's hint editor: the same photo will come again
+            # the page's hint editor and vividness slider: the same photo will come again
+            editing = "hints" in upload.fields or "vividness" in upload.fields
             hints = parse_hints_field(upload.fields.get("hints"))
+            vividness = _vividness(upload.fields.get("vividness"), colorizer)
             png = await gate.run(
                 colorize_upload,
                 colorizer,
@@ -270,6 +283,7 @@ def create_app(
                 limits.max_pixels,
                 hints,
                 recent if editing else None,
+                vividness,
             )
         except UploadError as e:  # the rest of the body may be unread: close rather than drain it
             message = f"{name}: {e.message}" if name != "upload" else e.message
@@ -298,7 +312,7 @@ def _mount_browser(app: FastAPI, browser_dir: str | os.PathLike | None, colorize
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     files, manifest = browser_model(browser_dir) if browser_dir is not None else ({}, None)
     if manifest is not None:
-        for key in ("render_size", "chroma_gain", "guide_radius", "guide_eps"):
+        for key in ("render_size", "chroma_gain", "guide_radius", "guide_eps", "vividness"):
             manifest[key] = getattr(colorizer, key)
     served = {path.name: path for path in files.values()}
 

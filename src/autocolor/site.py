@@ -5,7 +5,8 @@ The page (static/index.html + static/local/*.js) runs the exported ONNX graphs w
 beside the page:
 
     model/manifest.json   {"graphs": {name: file}, "render_size", "multiple", "in_channels", "chroma_gain",
-                           "guide_radius", "guide_eps", "max_pixels"}
+                           "guide_radius", "guide_eps", "max_pixels", "vividness" (null for a model
+                           without colour classes; the generator then takes no "temperature" input)}
     model/*.onnx          generator, lightness, guide, compose
 
 `autocolor serve` serves them from the model it runs; `export_site` writes the page, the runtime and the
@@ -20,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from .backends import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
+from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
 
 GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS}}
@@ -62,6 +64,7 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "guide_radius": config.guide_radius,
         "guide_eps": config.guide_eps,
         "max_pixels": DEFAULT_MAX_PIXELS,
+        "vividness": temperature_to_vividness(config.temperature) if config.classes else None,
     }
     return files, manifest
 

@@ -39,9 +39,11 @@ class TorchBackend:
         self._lightness, self._guide, self._compose = Lightness(), Guide(), Compose()
 
     @torch.no_grad()
-    def network(self, x: np.ndarray) -> np.ndarray:
+    def network(self, x: np.ndarray, temperature: float | None = None) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        args = (x,) if temperature is None else (x, torch.tensor(float(temperature), device=self.device))
         with autocast(self.device, self.precision):
-            ab = self.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device))
+            ab = self.model(*args)
         return ab.float().cpu().numpy()
 
     @torch.no_grad()

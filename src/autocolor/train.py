@@ -33,6 +33,7 @@ from .checkpoint import (
     save_checkpoint,
     save_pretrained,
 )
+from .color_classes import gamut_bins, photo_counts
 from .config import Config
 from .data import EpochSampler, PhotoDataset
 from .io import save_image
@@ -67,12 +68,6 @@ class Trainer:
         self.dist = Distributed(tc.device)
         checkpoint = check_run_folder(self.out, resume, overwrite)
         self.device = self.dist.device
-        seed_everything(tc.seed)  # the same initial weights on every rank
-        self.pix2pix = Pix2PixStep(config, self.device, self.dist.enabled)
-        seed_everything(tc.seed + 7919 * self.dist.rank)  # distinct dropout streams per rank
-        self.epoch, self.epoch_pos = 0, 0
-        self.best_score = -math.inf
-        self.progress = progress and self.dist.main
         self.dataset = PhotoDataset(
             data,
             tc.size,
@@ -89,6 +84,17 @@ class Trainer:
                 f"{data}: {len(self.dataset)} photos are fewer than one batch "
                 f"({tc.batch_size} x {self.dist.world_size} processes)"
             )
+        counts = None
+        if config.generator.classes and checkpoint is None:  # a resumed run loads them with the weights
+            counts = photo_counts(
+                (self.dataset[(i, i)]["rgb"] for i in range(len(self.dataset))), gamut_bins()
+            )
+        seed_everything(tc.seed)  # the same initial weights on every rank
+        self.pix2pix = Pix2PixStep(config, self.device, self.dist.enabled, counts)
+        seed_everything(tc.seed + 7919 * self.dist.rank)  # distinct dropout streams per rank
+        self.epoch, self.epoch_pos = 0, 0
+        self.best_score = -math.inf
+        self.progress = progress and self.dist.main
         self.sampler = EpochSampler(len(self.dataset), tc.seed, self.dist.rank, self.dist.world_size)
         self.val_photos = None
         if val is not None and self.dist.main:

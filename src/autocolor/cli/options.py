@@ -40,6 +40,30 @@ def int_range(low: int, high: int | None = None):
     return parse
 
 
+def vividness(text: str) -> float:
+    from ..config import VIVIDNESS_RANGE, vividness_to_temperature
+
+    try:
+        value = float(text)
+        vividness_to_temperature(value)
+    except ValueError:
+        lo, hi = VIVIDNESS_RANGE
+        raise argparse.ArgumentTypeError(
+            f"expected a number between {lo:g} and {hi:g}, got {text!r}"
+        ) from None
+    return value
+
+
+def add_vividness(p) -> None:
+    p.add_argument(
+        "--vividness",
+        type=vividness,
+        metavar="V",
+        help="colour strength of a colour-class model, 0 (muted: the mean of the likely colours) to 1 (bold: "
+        "close to the most likely colour); default: the model's own (0.42 for the bundled model)",
+    )
+
+
 def add_backend(p) -> None:
     p.add_argument(
         "--backend",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import add_backend, counts, int_range, shard
+from .options import add_backend, add_vividness, counts, int_range, shard
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -80,6 +80,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         precision=args.precision,
         max_pixels=args.max_pixels,
         backend=args.backend,
+        vividness=args.vividness,
     )
     report = colorize_files(
         colorizer,
@@ -137,6 +138,7 @@ def add_colorize(sub) -> None:
     )
     c.add_argument("--crf", type=int, default=18, help="videos: H.264 quality, lower is better (default 18)")
     add_backend(c)
+    add_vividness(c)
     c.add_argument(
         "--hints",
         metavar="JSON",
@@ -150,7 +152,9 @@ def _cmd_evaluate_video(args: argparse.Namespace) -> int:
     from ..pipeline import Colorizer
     from ..video.evaluate import evaluate_video, video_table
 
-    colorizer = Colorizer.from_pretrained(args.weights[0] if args.weights else None, device=args.device)
+    colorizer = Colorizer.from_pretrained(
+        args.weights[0] if args.weights else None, device=args.device, vividness=args.vividness
+    )
     results, failed = [], False
     for clip in args.video:
         try:
@@ -182,6 +186,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         backend=args.backend,
         max_pixels=args.max_pixels,
         hints=args.hints,
+        vividness=args.vividness,
     )
     print(markdown_table(summary), end="")
     if args.out:
@@ -224,4 +229,5 @@ def add_evaluate(sub) -> None:
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     add_backend(e)
+    add_vividness(e)
     e.set_defaults(func=_cmd_evaluate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .options import add_backend, int_range
+from .options import add_backend, add_vividness, int_range, vividness
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -33,6 +33,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             precision=args.precision,
             render_size=args.render_size,
             backend=args.backend,
+            vividness=args.vividness,
         )
         serve(colorizer, limits=limits, sock=sock, browser_dir=find_browser_model(args.weights))
     return 0
@@ -55,6 +56,7 @@ def add_serve(sub) -> None:
     s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     add_backend(s)
+    add_vividness(s)
     s.set_defaults(func=_cmd_serve)
 
 
@@ -84,8 +86,10 @@ def _export_weights(args: argparse.Namespace) -> int:
         print(f"error: export needs the [train] extra: pip install 'autocolor[train]' ({e})", file=sys.stderr)
         return 2
     from ..backends import bundled_weights
+    from ..config import vividness_to_temperature
 
     weights = args.weights or bundled_weights()
+    temperature = None if args.vividness is None else vividness_to_temperature(args.vividness)
     overrides = {
         k: v
         for k, v in (
@@ -93,6 +97,7 @@ def _export_weights(args: argparse.Namespace) -> int:
             ("chroma_gain", args.chroma_gain),
             ("guide_radius", args.guide_radius),
             ("guide_eps", args.guide_eps),
+            ("temperature", temperature),
         )
         if v is not None
     }
@@ -127,4 +132,7 @@ def add_export(sub) -> None:
         "--guide-radius", type=int, help="guided upsampling radius in render pixels (0 = bilinear)"
     )
     x.add_argument("--guide-eps", type=float)
+    x.add_argument(
+        "--vividness", type=vividness, help="default colour strength of a colour-class model, 0 to 1"
+    )
     x.set_defaults(func=_cmd_export)

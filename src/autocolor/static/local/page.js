@@ -2,7 +2,8 @@
 // are colorized in a worker on this device and never sent anywhere; off, they go to this server's
 // /api/colorize. An exported static site (no server) has no switch.
 // Exposes window.autocolorLocal = { enabled(), run(file, status, bar) -> Promise<Blob> } to the page's script;
-// its `options` ({renderSize, stripPixels}) change the render size and the rows colorized at once.
+// its `options` ({renderSize, stripPixels, vividness}) change the render size, the rows colorized at once and
+// the colour strength; run's `extra` options apply to one photo.
 
 const staticSite = document.documentElement.hasAttribute("data-static-site");
 const KEY = "autocolor.on-this-device";
@@ -95,9 +96,10 @@ async function encodeOpaque(bitmap, times) {
 window.autocolorLocal = {
   options: {},
   enabled: () => toggle.checked,
-  async run(file, status, bar) {
+  async run(file, status, bar, extra = {}) {
     status.textContent = "colorizing on this device";
-    const { blob, bitmap, times } = await ask({ file, options: window.autocolorLocal.options }, ({ progress, stage }) => {
+    const options = { ...window.autocolorLocal.options, ...extra };
+    const { blob, bitmap, times } = await ask({ file, options }, ({ progress, stage }) => {
       bar.value = progress;
       status.textContent = `${stage} on this device`;
     });

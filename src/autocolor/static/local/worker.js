@@ -1,11 +1,11 @@
 // Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
 //   lightness  rgb (r, W, 3 or 1 for gray) uint8 -> fy (r, W)   per strip of rows
-//   generator  L (1, C, Hp, Wp) -> ab (1, 2, Hp, Wp)       once, at render size
+//   generator  L (1, C, Hp, Wp) [, temperature] -> ab (1, 2, Hp, Wp)       once, at render size
 //   guide      ab (2, h, w), fy (h, w), gain, radius, eps, row (W) -> coef (4, h, W)
 //   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
-// Messages in: {id, file, options: {renderSize?, stripPixels?}}. Out: {id, progress, stage} ... then
+// Messages in: {id, file, options: {renderSize?, stripPixels?, vividness?}}. Out: {id, progress, stage} ... then
 // {id, blob (PNG) or bitmap (an opaque result, for the page to encode without alpha), times, backend} or {id, error}.
 
 import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
@@ -49,7 +49,7 @@ async function preferWebGPU(e, generatorUrl) {
   for (let i = 0; i < side * side; i++) data[i] = Math.sin(i * 0.001) * Math.cos((i % side) * 0.05);
   const run = async s => {
     const t = performance.now();
-    const feeds = { [s.inputNames[0]]: new ort.Tensor("float32", data, [1, m.in_channels, side, side]) };
+    const feeds = generatorFeeds(e, new ort.Tensor("float32", data, [1, m.in_channels, side, side]));
     const out = (await s.run(feeds))[s.outputNames[0]].data;
     return [performance.now() - t, out];
   };
@@ -83,7 +83,7 @@ async function warmUp(e) {
   const n = m.multiple;
   const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", new Uint8Array(n * n * 3), [n, n, 3]) });
   const L = new ort.Tensor("float32", new Float32Array(m.in_channels * n * n), [1, m.in_channels, n, n]);
-  const ab = (await e.generator.run({ [e.generator.inputNames[0]]: L }))[e.generator.outputNames[0]];
+  const ab = (await e.generator.run(generatorFeeds(e, L)))[e.generator.outputNames[0]];
   const { coef } = await e.guide.run({
     ab: new ort.Tensor("float32", ab.data.slice(0, 2 * n * n), [2, n, n]),
     fy,
@@ -93,6 +93,15 @@ async function warmUp(e) {
     row: new ort.Tensor("float32", new Float32Array(n), [n]),
   });
   await e.compose.run({ fy, coef, top: scalar("int64", 0), height: scalar("int64", n) });
+}
+
+// The generator's feeds: its input and, for a colour-class model, the annealed-mean temperature that the
+// vividness gives (temperature = 10^-vividness, as config.vividness_to_temperature computes it).
+function generatorFeeds(e, input, vividness) {
+  const feeds = { [e.generator.inputNames[0]]: input };
+  if (e.generator.inputNames.includes("temperature"))
+    feeds.temperature = scalar("float32", Math.pow(10, -(vividness ?? e.manifest.vividness)));
+  return feeds;
 }
 
 const scalar = (type, value) =>
@@ -168,8 +177,8 @@ async function colorize(e, file, options, progress) {
 
   // 2. the network, at render size; then the guided-upsampling model of its colour.
   const input = networkInput(small, h, w, m.multiple, m.in_channels);
-  const feeds = { [e.generator.inputNames[0]]: new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]) };
-  const out = (await e.generator.run(feeds))[e.generator.outputNames[0]];
+  const tensor = new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]);
+  const out = (await e.generator.run(generatorFeeds(e, tensor, options.vividness)))[e.generator.outputNames[0]];
   lap("network");
   const ab = new Float32Array(2 * h * w);
   for (let c = 0; c < 2; c++)
