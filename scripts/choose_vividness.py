@@ -2,9 +2,11 @@
 
     python scripts/choose_vividness.py --weights RUN/train/best --data RUN/split/select [--levels 0.2,0.3,..]
 
-Each photo is turned gray, run through the network once per level (the lightness and the resizing are shared)
-and scored as training scores its checkpoints (metrics.score: PSNR plus a reward for colourfulness up to the
-truth's). Prints one row per level and the chosen level last; write it into the model with
+Each photo is turned gray, run through the network once per level (the lightness and the resizing are shared).
+The chosen level has the highest PSNR among those keeping at least --min-colorfulness of the truth's
+colourfulness (0.85: the bundled model's target), or, with --min-colorfulness 0, the highest training score
+(metrics.score: PSNR plus a reward for colourfulness up to the truth's). Prints one row per level and the
+chosen level last; write it into the model with
 `autocolor export --weights DIR --vividness V ...`.
 """
 
@@ -25,7 +27,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", required=True)
     ap.add_argument("--data", required=True, help="the selection split's colour photos")
-    ap.add_argument("--levels", default="0.2,0.3,0.35,0.42,0.5,0.6,0.7,0.8")
+    ap.add_argument("--levels", default="0,0.2,0.4,0.5,0.6,0.7,0.8,1.0")
+    ap.add_argument("--min-colorfulness", type=float, default=0.85)
     args = ap.parse_args()
     levels = [float(v) for v in args.levels.split(",")]
     colorizer = Colorizer.from_pretrained(args.weights, backend="torch")
@@ -49,7 +52,11 @@ def main() -> None:
         row.update(score=score(row), below_gray=r["below_gray"], photos=len(r["psnr"]))
         table.append(row)
         print(json.dumps({k: round(x, 4) if isinstance(x, float) else x for k, x in row.items()}))
-    best = max(table, key=lambda row: row["score"])
+    vivid = [row for row in table if row["colorfulness_ratio"] >= args.min_colorfulness]
+    if args.min_colorfulness > 0 and vivid:
+        best = max(vivid, key=lambda row: row["psnr"])
+    else:
+        best = max(table, key=lambda row: row["score"])
     print(json.dumps({"chosen_vividness": best["vividness"]}))
 
 

@@ -231,13 +231,13 @@ class Gated(Colorizer):
         self.lock = threading.Lock()
         self.inside = self.peak = 0
 
-    def colorize(self, image, render_size=None, hints=None):
+    def colorize(self, image, render_size=None, hints=None, vividness=None):
         with self.lock:
             self.inside += 1
             self.peak = max(self.peak, self.inside)
         try:
             self.open.wait(60)
-            return super().colorize(image, render_size, hints)
+            return super().colorize(image, render_size, hints, vividness)
         finally:
             with self.lock:
                 self.inside -= 1

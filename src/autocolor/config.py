@@ -26,19 +26,22 @@ AB_SCALE = 110.0
 
 
 VIVIDNESS_RANGE = (0.0, 1.0)
+# vividness 0 -> temperature 5 (past the mean: muted), 1 -> 0.5. Below about 0.5 the bundled model's colour
+# stops getting stronger (its class distributions are already peaked there; measured on examples/ and val).
+VIVIDNESS_T0 = 5.0
 
 
 def vividness_to_temperature(vividness: float) -> float:
-    """The user's colour strength -> the annealed-mean temperature of a colour-class model: T = 10^-vividness,
-    so 0 is the mean of the predicted colours (T = 1, safe and dull) and 1 is close to their mode (T = 0.1)."""
+    """The user's colour strength -> the annealed-mean temperature of a colour-class model,
+    T = 5 x 10^-vividness: 0 is muted (T = 5), 1 is bold (T = 0.5, close to the likeliest colour)."""
     lo, hi = VIVIDNESS_RANGE
     if not lo <= vividness <= hi:  # also refuses NaN
         raise ValueError(f"vividness must be between {lo:g} and {hi:g}, got {vividness!r}")
-    return float(10.0 ** -float(vividness))
+    return float(VIVIDNESS_T0 * 10.0 ** -float(vividness))
 
 
 def temperature_to_vividness(temperature: float) -> float:
-    return float(-math.log10(temperature))
+    return float(math.log10(VIVIDNESS_T0 / temperature))
 
 
 @dataclass

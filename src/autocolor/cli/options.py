@@ -59,8 +59,8 @@ def add_vividness(p) -> None:
         "--vividness",
         type=vividness,
         metavar="V",
-        help="colour strength of a colour-class model, 0 (muted: the mean of the likely colours) to 1 (bold: "
-        "close to the most likely colour); default: the model's own (0.42 for the bundled model)",
+        help="colour strength of a colour-class model, 0 (muted) to 1 (bold: close to the likeliest colour); "
+        "default: the model's own",
     )
 
 

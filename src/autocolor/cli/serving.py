@@ -98,6 +98,9 @@ def _export_weights(args: argparse.Namespace) -> int:
             ("guide_radius", args.guide_radius),
             ("guide_eps", args.guide_eps),
             ("temperature", temperature),
+            ("hint_sigma_s", args.hint_sigma_s),
+            ("hint_sigma_r", args.hint_sigma_r),
+            ("hint_reach", args.hint_reach),
         )
         if v is not None
     }
@@ -134,5 +137,16 @@ def add_export(sub) -> None:
     x.add_argument("--guide-eps", type=float)
     x.add_argument(
         "--vividness", type=vividness, help="default colour strength of a colour-class model, 0 to 1"
+    )
+    x.add_argument(
+        "--hint-sigma-s",
+        type=float,
+        help="hints spread along the lightness this far, in render pixels (0: off)",
+    )
+    x.add_argument(
+        "--hint-sigma-r", type=float, help="... and stop at lightness edges of about this many L units"
+    )
+    x.add_argument(
+        "--hint-reach", type=float, help="... fading where a lone hint's strength falls below this"
     )
     x.set_defaults(func=_cmd_export)

@@ -3,7 +3,8 @@
     L (B, 1, H, W) in [-1, 1] -> gray sRGB, three channels -> EfficientNet-Lite0 (features at strides 2..32)
     -> decoder: x2 resize + 3x3 convolutions, with the encoder's features at strides 16, 8 and 4 (skips) and,
        for a hint model, the hint raster averaged down to each of those strides
-    -> logits over the ab bins (color_classes.py) at stride 4 -> annealed mean at temperature T -> ab, resized
+    -> logits over the ab bins (color_classes.py) at stride 4 -> annealed mean at temperature T (above 1: the
+       mean, scaled towards gray by 1 / T) -> ab, resized
        to the input's size; ab in the model's scale (Lab ab / AB_SCALE), as the classic U-Net gives it.
 
 With `classes = 0` the head regresses ab directly (tanh). The encoder's BatchNorm statistics stay as ImageNet
@@ -97,8 +98,10 @@ class ColorNet(nn.Module):
             y = level(torch.cat([y, feats[stride], *self._hints_at(hints, stride)], 1))
         out = self.head(torch.cat([y, *self._hints_at(hints, SKIP_STRIDES[-1])], 1))
         if self.config.classes:
-            T = self.config.temperature if temperature is None else temperature
-            ab = annealed_mean(out, self.centres, T) / AB_SCALE
+            T = torch.as_tensor(self.config.temperature if temperature is None else temperature)
+            # T <= 1: the annealed mean (sharper, bolder, as T falls); T > 1: the mean's colour scaled towards
+            # gray by 1 / T (a plain softmax at T > 1 drifts to the gamut's centre, a pink cast, not to gray)
+            ab = annealed_mean(out, self.centres, T.clamp(max=1.0)) * T.reciprocal().clamp(max=1.0) / AB_SCALE
         else:
             ab = torch.tanh(out)
         ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)

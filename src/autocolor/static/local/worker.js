@@ -96,11 +96,11 @@ async function warmUp(e) {
 }
 
 // The generator's feeds: its input and, for a colour-class model, the annealed-mean temperature that the
-// vividness gives (temperature = 10^-vividness, as config.vividness_to_temperature computes it).
+// vividness gives (temperature = 5 x 10^-vividness, as config.vividness_to_temperature computes it).
 function generatorFeeds(e, input, vividness) {
   const feeds = { [e.generator.inputNames[0]]: input };
   if (e.generator.inputNames.includes("temperature"))
-    feeds.temperature = scalar("float32", Math.pow(10, -(vividness ?? e.manifest.vividness)));
+    feeds.temperature = scalar("float32", 5 * Math.pow(10, -(vividness ?? e.manifest.vividness)));
   return feeds;
 }
 
