@@ -15,6 +15,7 @@ photos and are saved with the model as buffers, so a model folder carries everyt
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +31,12 @@ UNIFORM_MIX = 0.5  # weights = 1 / ((1 - mix) * prior + mix / Q)
 
 def gamut_bins(grid: float = GRID, steps: int = 64) -> torch.Tensor:
     """(Q, 2) Lab ab centres of the grid cells any sRGB colour falls in (sampled on a `steps`^3 RGB cube),
-    sorted by a then b."""
+    sorted by a then b. Computed once per process (it takes about 0.4 s); each call gets its own copy."""
+    return _gamut_bins(grid, steps).clone()
+
+
+@lru_cache(maxsize=4)
+def _gamut_bins(grid: float, steps: int) -> torch.Tensor:
     v = torch.linspace(0.0, 1.0, steps)
     rgb = torch.stack(torch.meshgrid(v, v, v, indexing="ij")).reshape(3, -1, 1)
     ab = rgb_to_lab(rgb[None])[0, 1:, :, 0].T.double()

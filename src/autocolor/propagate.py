@@ -13,6 +13,8 @@ a hint's region the correction is the hints' own, so the colour at a point is th
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 ITERATIONS = 3  # horizontal + vertical passes, with shrinking spatial sigma (the paper's schedule)
@@ -57,8 +59,15 @@ def propagate_hints(
         return ab
     correction = (raster[:2] - ab) * mask
     spread = domain_transform(np.concatenate([correction, mask]), lightness, sigma_s, sigma_r)
-    lone = np.zeros((1, *mask.shape[1:]))
-    cy, cx = mask.shape[1] // 2, mask.shape[2] // 2
-    lone[0, cy - 1 : cy + 2, cx - 1 : cx + 2] = 1.0  # one hint square on flat ground: how strong a hint is
-    floor = reach * domain_transform(lone, np.zeros(mask.shape[1:]), sigma_s, sigma_r)[0, cy, cx]
+    floor = reach * _lone_strength(*mask.shape[1:], sigma_s)
     return (ab + spread[:2] / np.maximum(spread[2:3], floor)).astype(np.float32)
+
+
+@lru_cache(maxsize=32)
+def _lone_strength(h: int, w: int, sigma_s: float) -> float:
+    """How strong one hint square is at its own centre, on flat ground in an h x w image: the scale of
+    `reach` (the same for every photo of that render shape, so it is worked out once)."""
+    lone = np.zeros((1, h, w))
+    cy, cx = h // 2, w // 2
+    lone[0, cy - 1 : cy + 2, cx - 1 : cx + 2] = 1.0
+    return float(domain_transform(lone, np.zeros((h, w)), sigma_s, 1.0)[0, cy, cx])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..config import GeneratorConfig
+from ..config import ENCODERS, GeneratorConfig
 from .colornet import ColorNet
 from .patchgan import PatchGAN
 from .unet import UNet
@@ -18,7 +18,5 @@ def build_generator(config: GeneratorConfig, pretrained: bool = False) -> nn.Mod
     if config.encoder == "efficientnet-lite0":
         return ColorNet(config, pretrained=pretrained)
     if config.encoder != "unet":
-        raise ValueError(
-            f"unknown generator.encoder {config.encoder!r}; choose one of unet, efficientnet-lite0"
-        )
+        raise ValueError(f"unknown generator.encoder {config.encoder!r}; choose one of {', '.join(ENCODERS)}")
     return UNet(config)

@@ -24,9 +24,8 @@ from .effnet import FEATURE_CHANNELS, EfficientNetLite0, load_imagenet
 from .norm import conv_bias, make_norm
 
 HINT_CHANNELS = 3  # hint ab (2) and mask (1), see autocolor.hints
-HINT_FEATURES = (
-    4  # at each decoder level: mean hint ab (2), where any hint falls (1), the hinted fraction (1)
-)
+# at each decoder level: mean hint ab (2), where any hint falls (1), the hinted fraction (1)
+HINT_FEATURES = 4
 SKIP_STRIDES = (16, 8, 4)  # decoder levels; the encoder's stride-2 features are not used
 
 
