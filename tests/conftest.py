@@ -6,6 +6,10 @@ import io
 import os
 import shutil
 import subprocess
+import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +111,68 @@ def hint_weights(tiny_weights, tmp_path_factory) -> Path:
     w[:] = torch.randn(w.shape, generator=torch.Generator().manual_seed(0)) * 0.5
     model.load_state_dict(state)
     return save_pretrained(model, tmp_path_factory.mktemp("hint-model") / "generator")
+
+
+# --- a live server and a real browser, shared by the server, hint, reference and browser tests -------------
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll `condition` until it holds; fail after `timeout` seconds (a guard, not a measurement)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        threading.Event().wait(0.01)
+
+
+def start_server(*args: str) -> tuple[subprocess.Popen, str, list[str]]:
+    """`autocolor serve --port 0 ARGS` in a subprocess; returns it, its URL (from its announcement) and its
+    output so far (collected by a thread, so the pipe never fills)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autocolor", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    first = proc.stdout.readline()
+    if "serving at" not in first:
+        proc.kill()
+        pytest.fail("the server did not start: " + first + proc.stdout.read())
+    lines = [first]
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    return proc, first.split("serving at ")[1].split()[0].rstrip("/"), lines
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`autocolor serve` with the bundled model, started as a person would start it."""
+    pytest.importorskip("fastapi")
+    proc, url, _ = start_server("--concurrency", "2")
+    try:
+        wait_until(lambda: urllib.request.urlopen(url + "/healthz", timeout=5).status == 200)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright; skipped where either is missing (.ci/run installs both)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=BROWSER_ARGS)
+        yield b
+        b.close()

@@ -10,28 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until
 from PIL import Image
-from test_server import _chromium, _post, _wait_until, live_server  # noqa: F401  (live_server is a fixture)
+from test_server import _post
 
 from autocolor.cli import main
 
 PHOTO = (
     Path(__file__).resolve().parents[1] / "examples" / "stdlib-dust-bowl-home.jpg"
 )  # real, black-and-white
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    browser_path = _chromium()
-    if browser_path is None:
-        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser_path, args=ARGS)
-        yield b
-        b.close()
 
 
 def _server_result(url: str, photo: Path, **fields: str) -> np.ndarray:
@@ -81,7 +68,7 @@ def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:
 
 
 @pytest.mark.browser
-def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, tmp_path):  # noqa: F811
+def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, tmp_path):
     got, requests, facts = _colorize_in_browser(browser, live_server, PHOTO, tmp_path / "page.png")
     assert facts["sent"] == []  # the photo was not sent
     assert all(u.startswith((live_server + "/", "blob:", "data:")) for u in requests), requests
@@ -90,7 +77,7 @@ def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, 
 
 
 @pytest.mark.browser
-def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_path):  # noqa: F811
+def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_path):
     photo = tmp_path / "small.jpg"  # smaller, at a small render size: the box reduction and many strips
     Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)
     site = tmp_path / "site"
@@ -104,7 +91,7 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
     )
     try:
         url = "http://127.0.0.1:" + proc.stdout.readline().split(" port ")[1].split()[0]
-        _wait_until(lambda: urllib.request.urlopen(url + "/index.html", timeout=5).status == 200)
+        wait_until(lambda: urllib.request.urlopen(url + "/index.html", timeout=5).status == 200)
         options = {"renderSize": 128, "stripPixels": 1 << 14}
         got, requests, facts = _colorize_in_browser(browser, url, photo, tmp_path / "site.png", options)
     finally:
@@ -116,7 +103,7 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
 
 
 @pytest.mark.browser
-def test_vividness_on_the_device_matches_the_server(live_server, browser, tmp_path):  # noqa: F811
+def test_vividness_on_the_device_matches_the_server(live_server, browser, tmp_path):
     photo = tmp_path / "small.jpg"
     Image.open(PHOTO).resize((480, 369), Image.Resampling.LANCZOS).save(photo, quality=92)
     got, _, facts = _colorize_in_browser(
@@ -154,7 +141,7 @@ def test_the_page_and_its_runtime_ship_with_the_package():
 
 
 @pytest.mark.browser
-def test_the_pages_render_input_is_the_python_front_ends(live_server, browser):  # noqa: F811
+def test_the_pages_render_input_is_the_python_front_ends(live_server, browser):
     """static/local/render.js (box reduction + triangle filter, strip by strip) against the Python front end's
     lightness at render size (Colorizer.prepare), on random photos of reduced, extreme-aspect and unchanged
     sizes: same shape, values to float32 rounding."""

@@ -6,11 +6,8 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
@@ -19,14 +16,14 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from conftest import colourful, png_bytes
+from conftest import colourful, png_bytes, start_server, wait_until
 from PIL import Image
 
 pytest.importorskip("fastapi")
 import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from autocolor import server  # noqa: E402
+from autocolor import webjob  # noqa: E402
 from autocolor.cli import build_parser, main  # noqa: E402
 from autocolor.pipeline import Colorizer  # noqa: E402
 from autocolor.server import ServerLimits, bind, create_app, url_of  # noqa: E402
@@ -58,15 +55,6 @@ def _post(url: str, filename: str, data: bytes, **fields: str) -> tuple[int, Mes
         return e.code, e.headers, e.read()
 
 
-def _wait_until(condition, timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds (a guard, not a measurement)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        threading.Event().wait(0.01)
-
-
 @contextlib.contextmanager
 def _uvicorn(app):
     """The app on a real uvicorn server on a free loopback port, in this process (so tests can observe it)."""
@@ -74,7 +62,7 @@ def _uvicorn(app):
     srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    _wait_until(lambda: srv.started, what="uvicorn to start")
+    wait_until(lambda: srv.started, what="uvicorn to start")
     try:
         yield url_of(sock).rstrip("/")
     finally:
@@ -197,7 +185,7 @@ def test_malformed_requests_are_json(client):
 
 def test_framework_and_unexpected_errors_are_json(tiny_weights):
     class Broken(Colorizer):
-        def colorize(self, image, render_size=None):
+        def colorize(self, image, render_size=None, **kwargs):
             raise RuntimeError("a fault deep inside")
 
     app = create_app(Broken.from_pretrained(tiny_weights))
@@ -231,13 +219,13 @@ class Gated(Colorizer):
         self.lock = threading.Lock()
         self.inside = self.peak = 0
 
-    def colorize(self, image, render_size=None, hints=None, vividness=None):
+    def colorize(self, image, render_size=None, hints=None, vividness=None, reference=None):
         with self.lock:
             self.inside += 1
             self.peak = max(self.peak, self.inside)
         try:
             self.open.wait(60)
-            return super().colorize(image, render_size, hints, vividness)
+            return super().colorize(image, render_size, hints, vividness, reference)
         finally:
             with self.lock:
                 self.inside -= 1
@@ -245,8 +233,8 @@ class Gated(Colorizer):
 
 def test_two_at_a_time_one_waiting_and_the_rest_refused(tiny_weights, monkeypatch):
     decoded = []
-    real_load = server.load_image
-    monkeypatch.setattr(server, "load_image", lambda *a, **k: decoded.append(1) or real_load(*a, **k))
+    real_load = webjob.load_image
+    monkeypatch.setattr(webjob, "load_image", lambda *a, **k: decoded.append(1) or real_load(*a, **k))
     colorizer = Gated.from_pretrained(tiny_weights)
     app = create_app(colorizer, ServerLimits(concurrency=2, queue=1))
     body = png_bytes(colourful(40, 60))
@@ -254,8 +242,8 @@ def test_two_at_a_time_one_waiting_and_the_rest_refused(tiny_weights, monkeypatc
         health = lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())  # noqa: E731
         posts = [pool.submit(_post, url, f"p{i}.png", body) for i in range(3)]
         try:
-            _wait_until(lambda: colorizer.inside == 2, what="two images inside the colorizer")
-            _wait_until(lambda: health()["waiting"] == 1, what="one upload waiting")
+            wait_until(lambda: colorizer.inside == 2, what="two images inside the colorizer")
+            wait_until(lambda: health()["waiting"] == 1, what="one upload waiting")
             assert len(decoded) == 2  # the waiting upload is not decoded yet: it holds only its bytes
             status, headers, content = _post(url, "late.png", body)
             assert status == 503 and "busy" in json.loads(content)["error"]
@@ -352,26 +340,8 @@ def test_port_in_use_is_one_clear_line_and_nothing_is_announced(capsys):
     ]
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, str, list[str]]:
-    """`autocolor serve --port 0 ARGS` in a subprocess; returns it, its URL (from its announcement) and its
-    output so far (collected by a thread, so the pipe never fills)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autocolor", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    first = proc.stdout.readline()
-    if "serving at" not in first:
-        proc.kill()
-        pytest.fail("the server did not start: " + first + proc.stdout.read())
-    lines = [first]
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    return proc, first.split("serving at ")[1].split()[0].rstrip("/"), lines
-
-
 def test_sigterm_stops_the_server_even_with_a_request_in_flight(tiny_weights):
-    proc, url, lines = _start("--weights", str(tiny_weights))
+    proc, url, lines = start_server("--weights", str(tiny_weights))
     try:
         host, port = url.removeprefix("http://").split(":")
         stalled = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -380,7 +350,7 @@ def test_sigterm_stops_the_server_even_with_a_request_in_flight(tiny_weights):
         stalled.putheader("Content-Length", "5000")
         stalled.endheaders()
         stalled.send(b"--b\r\n")  # ... and never the rest
-        _wait_until(
+        wait_until(
             lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["waiting"] == 1,
             what="the stalled upload to be admitted",
         )
@@ -393,18 +363,6 @@ def test_sigterm_stops_the_server_even_with_a_request_in_flight(tiny_weights):
     finally:
         proc.kill()
         proc.wait()
-
-
-@pytest.fixture(scope="module")
-def live_server():
-    """`autocolor serve` with the bundled model, started as a person would start it."""
-    proc, url, _ = _start("--concurrency", "2")
-    try:
-        _wait_until(lambda: urllib.request.urlopen(url + "/healthz", timeout=5).status == 200)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_concurrent_requests_to_the_real_server(live_server):
@@ -420,58 +378,35 @@ def test_concurrent_requests_to_the_real_server(live_server):
     assert results == [(200, (160, 120))] * 12
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 @pytest.mark.browser
-def test_a_person_colorizes_a_photo_in_the_browser(live_server, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    browser_path = _chromium()
-    if browser_path is None:
-        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
+def test_a_person_colorizes_a_photo_in_the_browser(live_server, browser, tmp_path):
     photo = tmp_path / "family photo.jpg"
     shutil.copy(EXAMPLES / "stdlib-dust-bowl-home.jpg", photo)  # a real black-and-white photo
     width, height = Image.open(photo).size
     not_image = tmp_path / "notes.jpg"
     not_image.write_text("not a photo")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=browser_path,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
-        refused = []  # anything the page's Content-Security-Policy blocked
-        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(live_server + "/")
-        page.set_input_files("#picker", [str(photo), str(not_image)])
-        page.wait_for_selector("article[data-state=done] img.result", timeout=60_000)
-        page.wait_for_selector("article[data-state=error]", timeout=60_000)
-        size = page.eval_on_selector("img.result", "img => [img.naturalWidth, img.naturalHeight]")
-        assert size == [width, height]
-        assert "not an image" in page.inner_text("article[data-state=error] .status")
-        page.fill("article[data-state=done] input[type=range]", "20")
-        with page.expect_download() as info:
-            page.click("a.download")
-        download = info.value
-        assert download.suggested_filename == "family photo.colorized.png"
-        saved = tmp_path / "downloaded.png"
-        download.save_as(saved)
-        got = Image.open(saved)
-        assert got.size == (width, height) and got.mode == "RGB"
-        shot = Path(os.environ.get("AUTOCOLOR_SCREENSHOT", tmp_path / "page.png"))
-        page.screenshot(path=str(shot), full_page=True)
-        assert page.evaluate("window.crossOriginIsolated")  # SharedArrayBuffer available for WebAssembly
-        browser.close()
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    refused = []  # anything the page's Content-Security-Policy blocked
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server + "/")
+    page.set_input_files("#picker", [str(photo), str(not_image)])
+    page.wait_for_selector("article[data-state=done] img.result", timeout=60_000)
+    page.wait_for_selector("article[data-state=error]", timeout=60_000)
+    size = page.eval_on_selector("img.result", "img => [img.naturalWidth, img.naturalHeight]")
+    assert size == [width, height]
+    assert "not an image" in page.inner_text("article[data-state=error] .status")
+    page.fill("article[data-state=done] input[type=range]", "20")
+    with page.expect_download() as info:
+        page.click("a.download")
+    download = info.value
+    assert download.suggested_filename == "family photo.colorized.png"
+    saved = tmp_path / "downloaded.png"
+    download.save_as(saved)
+    got = Image.open(saved)
+    assert got.size == (width, height) and got.mode == "RGB"
+    shot = Path(os.environ.get("AUTOCOLOR_SCREENSHOT", tmp_path / "page.png"))
+    page.screenshot(path=str(shot), full_page=True)
+    assert page.evaluate("window.crossOriginIsolated")  # SharedArrayBuffer available for WebAssembly
+    page.close()
     assert refused == []
     assert shot.stat().st_size > 10_000

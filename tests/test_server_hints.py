@@ -3,10 +3,6 @@
 import io
 import json
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +13,9 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from autocolor.checkpoint import load_pretrained  # noqa: E402
 from autocolor.color import rgb_to_lab, uint8_to_tensor  # noqa: E402
 from autocolor.io import LoadedImage  # noqa: E402
-from autocolor.pipeline import Colorizer, bundled_weights  # noqa: E402
+from autocolor.pipeline import Colorizer  # noqa: E402
 from autocolor.server import create_app  # noqa: E402
 from autocolor.upload import RecentImages  # noqa: E402
 
@@ -86,34 +81,6 @@ def _b_of(rgb: list) -> float:
     return float(rgb_to_lab(uint8_to_tensor(arr))[0, 2].mean())
 
 
-@pytest.fixture(scope="module")
-def bundled_server():
-    if not load_pretrained(bundled_weights()).config.hints:
-        pytest.skip("the bundled generator takes no colour hints")
-    port = 0
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "autocolor", "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if urllib.request.urlopen(url + "/healthz", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start: " + proc.stdout.read())
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 _AROUND = """([x, y]) => {  // pixels of the result within 6 px of (x, y), as [[r, g, b], ...]
   const img = document.querySelector("article[data-state=done] img.result");
   const c = document.createElement("canvas");
@@ -126,54 +93,48 @@ _AROUND = """([x, y]) => {  // pixels of the result within 6 px of (x, y), as [[
 
 
 @pytest.mark.browser
-def test_a_person_steers_the_colour_with_a_point(bundled_server, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("no chromium on this machine (install Debian's chromium package; .ci/run does)")
+def test_a_person_steers_the_colour_with_a_point(live_server, browser, tmp_path):
     photo = tmp_path / "street.jpg"
     shutil.copy(EXAMPLES / "stdlib-dust-bowl-home.jpg", photo)
     width, height = Image.open(photo).size
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.goto(bundled_server + "/")
-        page.set_input_files("#picker", [str(photo)])
-        page.wait_for_selector("article[data-state=done] .hint-toggle", timeout=60_000)
-        page.click(".hint-toggle")
-        box = page.locator(".hint-layer").bounding_box()
-        fx, fy = 0.5, 0.6  # where the point goes, as a fraction of the photo
-        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-        page.wait_for_selector("article[data-hint-version='1']", timeout=30_000)
-        at = [int(fx * width), int(fy * height)]
-        before = _b_of(page.evaluate(_AROUND, at))
-        page.fill(".hint-color", "#1e50ff")  # a strong blue: Lab b far below zero
-        page.wait_for_selector("article[data-hint-version='2']", timeout=30_000)
-        after = _b_of(page.evaluate(_AROUND, at))
-        assert after < before - 3, (before, after)  # the colour near the point moved towards blue
-        # drag the point away: the blue follows it
-        dot = page.locator("[data-testid=hint-dot]").bounding_box()
-        page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"], steps=5)
-        page.mouse.up()
-        page.wait_for_selector("article[data-hint-version='3']", timeout=30_000)
-        moved = _b_of(page.evaluate(_AROUND, [int(0.2 * width), int(0.3 * height)]))
-        assert moved < _b_of(page.evaluate(_AROUND, at)) - 3
-        page.click(".hint-delete")
-        page.wait_for_selector("article[data-hint-version='4'][data-hints='0']", timeout=30_000)
-        assert page.locator("[data-testid=hint-dot]").count() == 0
-        # the vividness slider colours the photo again, bolder or more muted
-        chroma = []
-        for version, value in ((5, "100"), (6, "0")):
-            page.locator("[data-testid=vividness]").evaluate(
-                "(el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }", value
-            )
-            page.wait_for_selector(f"article[data-hint-version='{version}']", timeout=60_000)
-            rgb = np.asarray(page.evaluate(_AROUND, [width // 2, height // 2]), dtype=float)
-            chroma.append(np.abs(rgb - rgb.mean(axis=1, keepdims=True)).mean())
-        assert chroma[0] > chroma[1], chroma
-        browser.close()
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(live_server + "/")
+    page.set_input_files("#picker", [str(photo)])
+    page.wait_for_selector("article[data-state=done] .hint-toggle", timeout=60_000)
+    page.click(".hint-toggle")
+    box = page.locator(".hint-layer").bounding_box()
+    fx, fy = 0.5, 0.6  # where the point goes, as a fraction of the photo
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.wait_for_selector("article[data-hint-version='1']", timeout=30_000)
+    at = [int(fx * width), int(fy * height)]
+    before = _b_of(page.evaluate(_AROUND, at))
+    page.fill(".hint-color", "#1e50ff")  # a strong blue: Lab b far below zero
+    page.wait_for_selector("article[data-hint-version='2']", timeout=30_000)
+    after = _b_of(page.evaluate(_AROUND, at))
+    assert after < before - 3, (before, after)  # the colour near the point moved towards blue
+    # drag the point away: the blue follows it
+    dot = page.locator("[data-testid=hint-dot]").bounding_box()
+    page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"], steps=5)
+    page.mouse.up()
+    page.wait_for_selector("article[data-hint-version='3']", timeout=30_000)
+    moved = _b_of(page.evaluate(_AROUND, [int(0.2 * width), int(0.3 * height)]))
+    assert moved < _b_of(page.evaluate(_AROUND, at)) - 3
+    page.click(".hint-delete")
+    page.wait_for_selector("article[data-hint-version='4'][data-hints='0']", timeout=30_000)
+    assert page.locator("[data-testid=hint-dot]").count() == 0
+    # the vividness slider colours the photo again, bolder or more muted
+    chroma = []
+    for version, value in ((5, "100"), (6, "0")):
+        page.locator("[data-testid=vividness]").evaluate(
+            "(el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }", value
+        )
+        page.wait_for_selector(f"article[data-hint-version='{version}']", timeout=60_000)
+        rgb = np.asarray(page.evaluate(_AROUND, [width // 2, height // 2]), dtype=float)
+        chroma.append(np.abs(rgb - rgb.mean(axis=1, keepdims=True)).mean())
+    assert chroma[0] > chroma[1], chroma
+    page.close()
 
 
 def test_vividness_field_changes_the_colour_and_bad_values_are_400():

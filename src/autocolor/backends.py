@@ -2,9 +2,11 @@
 
 A backend runs four graphs on numpy arrays:
 
-    network(x, temperature)           x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
+    network(x, temperature, features) x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
                                       [-1, 1]) -> ab (B, 2, H, W) float32 in [-1, 1]; temperature: the
-                                      annealed-mean temperature of a colour-class model (None for others)
+                                      annealed-mean temperature of a colour-class model (None for others);
+                                      with `features` (where `has_features`), (ab, the encoder's features
+                                      for matching a reference, (B, C', H / 8, W / 8))
     lightness(rgb)                    (r, W, 1 or 3) uint8 -> fy = (L + 16) / 116 (r, W) float32
     guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
     compose(fy, coef, top, height)    -> (r, W, 3) uint8                        (see composer.Compose)
@@ -151,12 +153,15 @@ class OnnxBackend:
 
         self._net = session("generator")
         self._graphs = {name: session(name) for name in COMPOSER_GRAPHS}
+        self.has_features = "features" in {o.name for o in self._net.get_outputs()}
 
-    def network(self, x: np.ndarray, temperature: float | None = None) -> np.ndarray:
+    def network(self, x: np.ndarray, temperature: float | None = None, features: bool = False):
         feeds = {"input": np.ascontiguousarray(x, dtype=np.float32)}
         if temperature is not None:
             feeds["temperature"] = _scalar(temperature, np.float32)
-        return self._net.run(None, feeds)[0]
+        if features:
+            return tuple(self._net.run(["ab", "features"], feeds))
+        return self._net.run(["ab"], feeds)[0]
 
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
         return self._graphs["lightness"].run(None, {"rgb": rgb})[0]

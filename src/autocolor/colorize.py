@@ -17,6 +17,7 @@ from .batch import BatchReport, Manifest, run_batch
 from .hints import HintLike
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
+from .reference import MIN_CONFIDENCE, Reference
 from .scan import Job, Shard
 from .video.media import OUTPUT_FORMATS, VIDEO_EXTENSIONS, is_video, video_output_path
 
@@ -39,13 +40,16 @@ def colorize_job(
     render_size: int | None = None,
     side_by_side: bool = False,
     hints: Sequence[HintLike] | None = None,
+    reference: Reference | None = None,
 ) -> list[str]:
     """Colorize one image file into `job.dst` (and its side-by-side first, so that `job.dst` existing means
-    both are done), with colour `hints` if given. Returns notes for the user; raises ImageError for an
-    unusable input and ValueError for hints that do not fit it."""
+    both are done), with colour `hints` and the colours of `reference` if given. Returns notes for the user;
+    raises ImageError for an unusable input and ValueError for hints that do not fit it."""
     loaded = colorizer.load(job.src)
-    out = colorizer.colorize_loaded([loaded], render_size, hints=[hints or []])[0]
+    out = colorizer.colorize_loaded([loaded], render_size, hints=[hints or []], reference=reference)[0]
     notes = list(loaded.notes)
+    if out.reference_confidence is not None:
+        notes.append(reference_note(out.reference_confidence))
     if out.alpha is not None and not keeps_alpha(job.dst):
         notes.append(f"transparency dropped: {job.dst.suffix} has no alpha channel (--format png keeps it)")
     if side_by_side:
@@ -63,13 +67,29 @@ def media_job(
     stabilize: bool = True,
     crf: int = 18,
     hints: Sequence[HintLike] | None = None,
+    reference: Reference | None = None,
 ) -> list[str]:
-    """One file of a batch: a video (its output is a video container) or a photo (`colorize_job`, with
-    `hints`)."""
+    """One file of a batch: a video (its output is a video container; `hints` on every frame) or a photo
+    (`colorize_job`), each with `hints` and `reference` if given."""
     if job.dst.suffix.lower() in OUTPUT_FORMATS:
-        done = colorizer.colorize_video(job.src, job.dst, stabilize, render_size=render_size, crf=crf)
+        done = colorizer.colorize_video(
+            job.src,
+            job.dst,
+            stabilize,
+            render_size=render_size,
+            crf=crf,
+            hints=hints or (),
+            reference=reference,
+        )
         return done.notes
-    return colorize_job(colorizer, job, render_size, side_by_side, hints)
+    return colorize_job(colorizer, job, render_size, side_by_side, hints, reference)
+
+
+def reference_note(confidence: float) -> str:
+    """What a photo took from the reference, for the user."""
+    if confidence >= MIN_CONFIDENCE:
+        return f"reference: {confidence:.0%} of the photo matched it and took its colours"
+    return f"reference not used: only {confidence:.0%} of the photo matched it (automatic colour)"
 
 
 def default_manifest(out_dir: Path, shard: Shard = scan.WHOLE) -> Path:
@@ -94,12 +114,14 @@ def colorize_files(
     stabilize: bool = True,
     crf: int = 18,
     hints: Sequence[HintLike] | None = None,
+    reference: Reference | None = None,
 ) -> BatchReport:
     """Colorize every input into out_dir, `workers` files at a time (two overlap one's decoding with the
     other's network pass); outputs that already exist are kept unless `overwrite`. Each result is appended to
     `manifest` (default: `default_manifest(out_dir, shard)`). Raises ValueError for an output folder that is
     or contains an input folder. Videos (found by probing) become H.264 videos, with `stabilize` and quality
-    `crf` (see `Colorizer.colorize_video`). `hints` (colour points, see autocolor.hints) apply to every photo."""
+    `crf` (see `Colorizer.colorize_video`). `hints` (colour points, see autocolor.hints) apply to every photo
+    and frame; `reference` (from `Colorizer.reference`) colours every photo and shot it matches."""
     out_dir, shard = Path(out_dir), shard or scan.WHOLE
     scan.check_output([Path(i) for i in inputs if Path(i).is_dir()], out_dir)
     if fmt is not None and f".{fmt}" not in SAVE_FORMATS:
@@ -122,6 +144,7 @@ def colorize_files(
                 stabilize=stabilize,
                 crf=crf,
                 hints=hints,
+                reference=reference,
             ),
             plan(),
             workers=workers,

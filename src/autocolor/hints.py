@@ -91,12 +91,10 @@ _RGB_TO_XYZ = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.0
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
-def hint_ab(colors: Sequence[tuple[int, int, int]]) -> np.ndarray:
-    """(r, g, b) colours -> their CIE Lab (a, b), (N, 2) float32 in about [-110, 110] (numpy only, so the
+def hint_ab(colors: Sequence[tuple[int, int, int]] | np.ndarray) -> np.ndarray:
+    """(r, g, b) colours (or an (N, 3) uint8 array) -> their CIE Lab (a, b), (N, 2) float32 in about [-110, 110] (numpy only, so the
     colorizing front end needs no torch)."""
-    if not colors:
-        return np.zeros((0, 2), np.float32)
-    rgb = np.asarray(colors, dtype=np.float64) / 255.0
+    rgb = np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0
     lin = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
     xyz = lin @ _RGB_TO_XYZ.T / _WHITE
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 4.0 / 29.0)

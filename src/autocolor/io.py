@@ -52,12 +52,14 @@ class LoadedImage:
 
     `notes`: what the loader did that the user should know (which frame of an animation, a colour profile
     that could not be applied, unreadable EXIF), one short sentence each, without the file name.
+    `reference_confidence`: for a photo colorized with a reference, the share of it that matched.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     path: str | None = None
     notes: list[str] = field(default_factory=list)
+    reference_confidence: float | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """`autocolor export --onnx DIR`: the generator and the colour path as ONNX graphs, for onnxruntime.
 
     DIR/config.json       the generator's config (render size, chroma gain, guided upsampling, input channels)
-    DIR/generator.onnx    input (B, C, H, W) float32 -> ab (B, 2, H, W); B, H, W dynamic (H, W multiples of
-                          2**num_downs); weights stored as float16 when they are exactly float16 values
+    DIR/generator.onnx    input (B, C, H, W) float32 -> ab (B, 2, H, W) (and `features` for a model with an
+                          encoder); B, H, W dynamic (H, W multiples of 2**num_downs); weights stored as
+                          float16 when they are exactly float16 values
     DIR/lightness.onnx, guide.onnx, compose.onnx   composer.py's modules (the same for every model)
 
 Exported with torch.onnx (dynamo) at opset 18 and checked against PyTorch on a random input.
@@ -68,8 +69,20 @@ def _store_half(model: onnx.ModelProto, min_size: int = 1024) -> None:
         graph.node.insert(i, node)
 
 
+class _WithFeatures(torch.nn.Module):
+    """A generator with an encoder, answering its matching features too (see ColorNet.match_features)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, temperature: torch.Tensor | None = None):
+        return self.model(x, temperature, with_features=True)
+
+
 def export_generator(model: torch.nn.Module, path: Path) -> None:
-    """input (B, C, H, W) -> ab; a colour-class model takes `temperature` (a float32 scalar) too."""
+    """input (B, C, H, W) -> ab (and, for a model with an encoder, `features` for matching a reference photo,
+    (B, C', H / 8, W / 8)); a colour-class model takes `temperature` (a float32 scalar) too."""
     m = model.multiple
     x = torch.zeros(2, model.input_channels, 2 * m, 3 * m)  # L, then hint ab + mask for a hint model
     batch, h, w = Dim("batch", min=1, max=1024), Dim("h", min=1, max=1024), Dim("w", min=1, max=1024)
@@ -82,7 +95,10 @@ def export_generator(model: torch.nn.Module, path: Path) -> None:
         )
     else:
         args, inputs = (x,), ("input",)
-    _export(model.float(), args, dims, path, (inputs, ("ab",)))
+    if hasattr(model, "match_features"):
+        _export(_WithFeatures(model.float()), args, dims, path, (inputs, ("ab", "features")))
+    else:
+        _export(model.float(), args, dims, path, (inputs, ("ab",)))
 
 
 def export_composer(directory: Path) -> None:

@@ -22,10 +22,11 @@ import numpy as np
 from PIL import Image
 
 from .backends import bundled_weights, load_backend
-from .config import temperature_to_vividness, vividness_to_temperature
-from .hints import Hint, HintLike, check_hints, hint_raster
+from .config import AB_SCALE, temperature_to_vividness, vividness_to_temperature
+from .hints import Hint, HintLike, check_hints, hint_ab, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from .propagate import propagate_hints
+from .reference import Match, Reference, cells, match, take_colours
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
 STRIP_PIXELS = 1 << 18  # full-resolution work is done this many pixels at a time
@@ -43,6 +44,8 @@ class Prepared:
     alpha: np.ndarray | None = None
     path: str | None = None
     hints: list[Hint] = field(default_factory=list)  # checked colour hints, in full-resolution pixels
+    reference: Reference | None = None  # a colour photo to take colours from (see autocolor.reference)
+    match: Match | None = None  # what the photo took from `reference`, set by `Colorizer.predict_ab`
 
 
 class Colorizer:
@@ -73,6 +76,7 @@ class Colorizer:
         # hints steer the network (hint input channels) and/or are spread after it (propagate.py)
         self.hint_spread = (cfg.hint_sigma_s, cfg.hint_sigma_r, cfg.hint_reach)
         self.takes_hints = self.network_hints or cfg.hint_sigma_s > 0
+        self.takes_reference = getattr(backend, "has_features", False)
         self.max_pixels = max_pixels
 
     @classmethod
@@ -116,17 +120,27 @@ class Colorizer:
         render_size: int | None = None,
         hints: Sequence[HintLike] | None = None,
         vividness: float | None = None,
+        reference: ImageInput | Reference | None = None,
     ) -> Image.Image:
         """A PIL image, an (H, W[, 3|4]) uint8 array or a path -> colour PIL image of the same size (RGB or RGBA).
 
         hints: colour points `Hint(x, y, "#rrggbb")` or `(x, y, (r, g, b))` in the image's pixel coordinates
         (needs a generator trained with hints; see autocolor.hints).
         vividness: colour strength in [0, 1] for a colour-class model (default: `self.vividness`, the model's).
+        reference: a colour photo (any input this method takes, or `self.reference(photo)` made once for many
+        photos) whose colours the photo takes where they match (see autocolor.reference); the user's hints win
+        where both speak. The result's `info["reference_confidence"]` is the share of the photo that matched
+        (below `reference.MIN_CONFIDENCE` the reference is not used: automatic colour).
         """
         loaded = [self.load(image)]
-        return self._to_pil(
-            self.colorize_loaded(loaded, render_size, hints=[hints or []], vividness=vividness)[0]
+        ref = self.reference(reference) if reference is not None else None
+        out = self.colorize_loaded(
+            loaded, render_size, hints=[hints or []], vividness=vividness, reference=ref
         )
+        pil = self._to_pil(out[0])
+        if out[0].reference_confidence is not None:
+            pil.info["reference_confidence"] = out[0].reference_confidence
+        return pil
 
     def check_vividness(self, vividness: float) -> float:
         """`vividness` as a float if this model takes one and it is in range, else a ValueError saying why."""
@@ -137,6 +151,35 @@ class Colorizer:
             )
         vividness_to_temperature(vividness)
         return float(vividness)
+
+    def reference(self, image: ImageInput | Reference, render_size: int | None = None) -> Reference:
+        """A colour photo -> a Reference for `colorize(..., reference=)`: its features (seen through its own
+        gray, as the photos it colours are), lightness and colour at render size. Make it once for an album."""
+        if isinstance(image, Reference):
+            return image
+        if not self.takes_reference:
+            raise ValueError(
+                "this generator cannot match a reference photo: it has no encoder features (use a model with "
+                "generator.encoder set, such as the bundled one, exported by this version of autocolor)"
+            )
+        loaded = self.load(image)
+        p = self.prepare(loaded, render_size)
+        h, w = p.small.shape
+        small = Image.fromarray(loaded.rgb).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        ab = hint_ab(np.asarray(small).reshape(-1, 3)).T.reshape(2, h, w) / AB_SCALE
+        features = self.backend.network(self.network_input(p.small)[None], self._temperature(None), True)[1]
+        gh, gw = cells((h, w))
+        L = p.small * 116.0 - 16.0
+        return Reference(np.ascontiguousarray(features[0, :, :gh, :gw]), L, ab, loaded.path)
+
+    def reference_map(
+        self, image: ImageInput, reference: ImageInput | Reference, render_size: int | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Where `image` takes its colours from `reference`: (h, w) float32 weights in [0, 1] at render size
+        (all zero when too little matched to use it), and the share of the photo that matched."""
+        p = self.prepare(image, render_size, reference=self.reference(reference, render_size))
+        self.predict_ab([p])
+        return p.match.weight, p.match.confidence
 
     def check_hints(self, hints: Sequence[HintLike], image: LoadedImage) -> list[Hint]:
         """Validated hints for `image`; hints for a generator without hint inputs are a ValueError."""
@@ -161,17 +204,23 @@ class Colorizer:
         self, src: str | os.PathLike, dst: str | os.PathLike, stabilize: bool = True, **kwargs
     ):
         """Colorize a video file into dst (.mp4/.mkv/.mov), keeping size, timing, rotation and audio; see
-        `autocolor.video.colorize_video` for the options. Needs the [video] extra."""
+        `autocolor.video.colorize_video` for the options (`reference` may be any photo input here). Needs the
+        [video] extra."""
         from .video.convert import colorize_video
 
-        return colorize_video(self, src, dst, stabilize=stabilize, **kwargs)
+        return colorize_video(self, src, dst, stabilize=stabilize, **self._with_reference(kwargs))
 
     def colorize_frames(self, frames: Iterable, stabilize: bool = True, **kwargs):
         """Frames (PIL images or uint8 arrays) in display order -> colour (H, W, 3) uint8 frames, lazily; see
         `autocolor.video.colorize_frames`. Needs the [video] extra."""
         from .video.frames import colorize_frames
 
-        return colorize_frames(self, frames, stabilize=stabilize, **kwargs)
+        return colorize_frames(self, frames, stabilize=stabilize, **self._with_reference(kwargs))
+
+    def _with_reference(self, kwargs: dict) -> dict:
+        if kwargs.get("reference") is not None:
+            return {**kwargs, "reference": self.reference(kwargs["reference"], kwargs.get("render_size"))}
+        return kwargs
 
     def load(self, image: ImageInput) -> LoadedImage:
         if isinstance(image, LoadedImage):
@@ -189,9 +238,11 @@ class Colorizer:
         batch_size: int = 8,
         hints: Sequence[Sequence[HintLike]] | None = None,
         vividness: float | None = None,
+        reference: Reference | None = None,
     ) -> list[LoadedImage]:
         """Colorize loaded images, `batch_size` at a time (memory stays bounded however many are given);
-        within a chunk, images whose render shapes agree share one forward pass. `hints[i]`: image i's hints."""
+        within a chunk, images whose render shapes agree share one forward pass. `hints[i]`: image i's hints;
+        `reference` (from `self.reference`) colours them all; each result's `reference_confidence` says how much matched."""
         images = list(images)
         hints = list(hints) if hints is not None else [[] for _ in images]
         if len(hints) != len(images):
@@ -202,18 +253,23 @@ class Colorizer:
         out: list[LoadedImage] = []
         for start in range(0, len(images), batch_size):
             chunk = zip(images[start : start + batch_size], checked[start : start + batch_size], strict=True)
-            prepared = [self.prepare(im, render_size, h) for im, h in chunk]
+            prepared = [self.prepare(im, render_size, h, reference) for im, h in chunk]
             predicted = self.predict_ab(prepared, vividness)
-            out += [
-                self.compose(p, self.spread_hints(p, ab)) for p, ab in zip(prepared, predicted, strict=True)
-            ]
+            for p, ab in zip(prepared, predicted, strict=True):
+                out.append(self.compose(p, self.spread_hints(p, ab)))
+                if p.match is not None:
+                    out[-1].reference_confidence = p.match.confidence
         return out
 
     def prepare(
-        self, image: ImageInput, render_size: int | None = None, hints: Sequence[HintLike] = ()
+        self,
+        image: ImageInput,
+        render_size: int | None = None,
+        hints: Sequence[HintLike] = (),
+        reference: Reference | None = None,
     ) -> Prepared:
         """An image -> its lightness at full resolution and at render size (long side `render_size`), with its
-        checked colour hints."""
+        checked colour hints and the reference to match (from `self.reference`)."""
         image = self.load(image)
         hints = self.check_hints(hints, image)
         fy = self.lightness(image.rgb)
@@ -222,36 +278,49 @@ class Colorizer:
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
         small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints)
+        return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints, reference)
 
     def predict_ab(self, prepared: Sequence[Prepared], vividness: float | None = None) -> list[np.ndarray]:
         """Run the network: each photo's ab at render size, (2, h, w) float32 in [-1, 1], the network's own
         output (chroma gain not yet applied), at `vividness` (default: this Colorizer's) for a colour-class
-        model. Photos whose padded shapes agree share one forward pass."""
-        temperature = None
-        if self.has_classes:
-            temperature = vividness_to_temperature(self.vividness if vividness is None else vividness)
+        model. Photos whose padded shapes agree share one forward pass. A photo with a reference is matched to
+        it here, from the same pass (`Prepared.match`)."""
+        temperature = self._temperature(vividness)
         groups: dict[tuple[int, int], list[int]] = {}
         inputs = [self.network_input(p.small, p.hints, p.fy.shape) for p in prepared]
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape[-2:], []).append(i)
         out: list[np.ndarray] = [None] * len(prepared)  # type: ignore[list-item]
         for members in groups.values():
-            preds = self.backend.network(np.stack([inputs[i] for i in members]), temperature)
-            for i, pred in zip(members, preds, strict=True):
-                h, w = prepared[i].small.shape
+            features = any(prepared[i].reference is not None for i in members)
+            result = self.backend.network(np.stack([inputs[i] for i in members]), temperature, features)
+            preds, feats = result if features else (result, [None] * len(members))
+            for i, pred, feat in zip(members, preds, feats, strict=True):
+                p = prepared[i]
+                h, w = p.small.shape
                 out[i] = pred[:, :h, :w]
+                if p.reference is not None:
+                    p.match = match(p.reference, feat, p.small * 116.0 - 16.0)
         return out
 
+    def _temperature(self, vividness: float | None) -> float | None:
+        if not self.has_classes:
+            return None
+        return vividness_to_temperature(self.vividness if vividness is None else vividness)
+
     def spread_hints(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
-        """ab at render size (from `predict_ab`) with the photo's hints spread along its lightness, where
-        the model's `hint_sigma_s` asks for it (see propagate.py); unchanged without hints."""
+        """ab at render size (from `predict_ab`) with the colours the photo matched in its reference, then its
+        hints (which win where both speak), spread along its lightness (see propagate.py and reference.py);
+        the hints only where the model's `hint_sigma_s` asks for it; unchanged without either."""
+        L = prepared.small * 116.0 - 16.0
+        if prepared.match is not None:
+            ab = take_colours(ab, L, prepared.match)
         sigma_s, sigma_r, reach = self.hint_spread
         if not prepared.hints or sigma_s <= 0:
             return ab
         h, w = prepared.small.shape
         raster = hint_raster(prepared.hints, prepared.fy.shape[1], prepared.fy.shape[0], (h, w))
-        return propagate_hints(ab, prepared.small * 116.0 - 16.0, raster, sigma_s, sigma_r, reach)
+        return propagate_hints(ab, L, raster, sigma_s, sigma_r, reach)
 
     def compose(self, prepared: Prepared, ab: np.ndarray, guide_radius: int | None = None) -> LoadedImage:
         """Full-res lightness + ab at render size (as from `predict_ab`) -> colour photo, strip by strip."""

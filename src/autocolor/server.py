@@ -2,8 +2,9 @@
 
     GET  /                the page (no external scripts or fonts; served with a Content-Security-Policy)
     GET  /healthz         200 {"status": "ok", ...} once the model is loaded, with the queue's state
-    POST /api/colorize    multipart `file` (+ optional `render_size`, and `hints`: a JSON list of
-                          {"x", "y", "color": "#rrggbb"} for a generator that takes colour hints)
+    POST /api/colorize    multipart `file` (+ optional `render_size`, `vividness`, `hints`: a JSON list of
+                          {"x", "y", "color": "#rrggbb"} for a generator that takes colour hints, and
+                          `reference`: a colour photo to take colours from, see webjob.py)
                           -> image/png of the input's size
     GET  /static/...      the page's scripts and the bundled onnxruntime-web (colorizing in the browser)
     GET  /model/...       the browser's model: manifest.json and the ONNX graphs (404 when there is none)
@@ -24,7 +25,6 @@ import asyncio
 import base64
 import errno
 import hashlib
-import io
 import logging
 import math
 import mimetypes
@@ -33,7 +33,6 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -43,14 +42,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from .hints import Hint
-from .io import ImageError, load_image
+from .io import ImageError
 from .pipeline import Colorizer
+from .reference import MIN_CONFIDENCE
 from .site import browser_model, render_page, static_dir
 from .upload import RecentImages, UploadError, parse_hints_field, read_upload
+from .webjob import MIN_RENDER_SIZE, colorize_upload, content_disposition, parse_render_size, parse_vividness
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
-MIN_RENDER_SIZE = 16
 log = logging.getLogger("autocolor.server")
 
 
@@ -162,58 +161,6 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def content_disposition(name: str) -> str:
-    """`inline` with the result's file name: an ASCII fallback plus RFC 5987 `filename*` for any script."""
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    full = f"{stem or 'photo'}.colorized.png"
-    ascii_stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_. ") else "_" for ch in stem)
-    if not any(ch.isalnum() for ch in ascii_stem):
-        ascii_stem = "photo"
-    return f"inline; filename=\"{ascii_stem[:100]}.colorized.png\"; filename*=UTF-8''{quote(full)}"
-
-
-def colorize_upload(
-    colorizer: Colorizer,
-    data: bytes,
-    name: str,
-    render_size: int | None,
-    max_pixels: int,
-    hints: list[Hint] | None = None,
-    recent: RecentImages | None = None,
-    vividness: float | None = None,
-) -> bytes:
-    """Upload bytes -> PNG bytes: decode, colorize, encode (the memory-heavy part; runs in a worker thread)."""
-    load = lambda: load_image(data, max_pixels, name=name)  # noqa: E731
-    image = recent.get(data, load) if recent is not None else load()
-    try:
-        hints = colorizer.check_hints(hints or [], image)
-    except ValueError as e:
-        raise UploadError(400, f"hints: {e}") from None
-    result = colorizer.colorize(image, render_size, hints=hints, vividness=vividness)
-    del image
-    buf = io.BytesIO()
-    result.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def _render_size(text: str | None, limit: int) -> int | None:
-    if text is None or text == "":
-        return None
-    value = int(text) if text.strip().lstrip("-").isdigit() else None
-    if value is None or not MIN_RENDER_SIZE <= value <= limit:
-        raise UploadError(400, f"render_size must be a whole number between {MIN_RENDER_SIZE} and {limit}")
-    return value
-
-
-def _vividness(text: str | None, colorizer: Colorizer) -> float | None:
-    if text is None or text == "":
-        return None
-    try:
-        return colorizer.check_vividness(float(text))
-    except ValueError as e:
-        raise UploadError(400, f"vividness: {e}") from None
-
-
 def create_app(
     colorizer: Colorizer, limits: ServerLimits | None = None, browser_dir: str | os.PathLike | None = None
 ) -> FastAPI:
@@ -222,6 +169,7 @@ def create_app(
     app = FastAPI(title="autocolor", docs_url=None, redoc_url=None, openapi_url=None)  # docs need a CDN
     gate = Gate(limits.concurrency, limits.queue)
     recent = RecentImages()
+    references = RecentImages(4, cost=lambda _: 1)  # the last few reference photos, matched-ready
     app.state.gate = gate
     page = render_page(limits.max_upload_bytes // (1024 * 1024), limits.max_pixels // 1_000_000)
     headers = security_headers(page)
@@ -256,6 +204,7 @@ def create_app(
             "concurrency": limits.concurrency,
             "hints": colorizer.takes_hints,
             "vividness": colorizer.vividness,
+            "reference": colorizer.takes_reference,
             **gate.state(),
         }
 
@@ -269,12 +218,13 @@ def create_app(
         try:
             upload = await read_upload(request.headers, request.stream(), limits.max_upload_bytes)
             name = upload.filename
-            size = _render_size(upload.fields.get("render_size"), limits.max_render_size)
+            size = parse_render_size(upload.fields.get("render_size"), limits.max_render_size)
             # the page's hint editor and vividness slider: the same photo will come again
-            editing = "hints" in upload.fields or "vividness" in upload.fields
+            editing = any(k in upload.fields for k in ("hints", "vividness")) or upload.reference is not None
             hints = parse_hints_field(upload.fields.get("hints"))
-            vividness = _vividness(upload.fields.get("vividness"), colorizer)
-            png = await gate.run(
+            vividness = parse_vividness(upload.fields.get("vividness"), colorizer)
+            overlay = upload.fields.get("overlay", "") not in ("", "0")
+            png, confidence = await gate.run(
                 colorize_upload,
                 colorizer,
                 upload.data,
@@ -284,6 +234,9 @@ def create_app(
                 hints,
                 recent if editing else None,
                 vividness,
+                upload.reference,
+                references,
+                overlay,
             )
         except UploadError as e:  # the rest of the body may be unread: close rather than drain it
             message = f"{name}: {e.message}" if name != "upload" else e.message
@@ -297,9 +250,11 @@ def create_app(
             return _error(500, f"{name}: colorizing failed (the details are in the server's log)")
         finally:
             gate.leave()
-        return Response(
-            png, media_type="image/png", headers={"Content-Disposition": content_disposition(name)}
-        )
+        headers = {"Content-Disposition": content_disposition(name)}
+        if confidence is not None:
+            headers["X-Reference-Confidence"] = f"{confidence:.4f}"
+            headers["X-Reference-Used"] = "1" if confidence >= MIN_CONFIDENCE else "0"
+        return Response(png, media_type="image/png", headers=headers)
 
     return app
 

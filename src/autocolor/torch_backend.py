@@ -36,15 +36,18 @@ class TorchBackend:
         self.precision = precision
         self.model = (model if model is not None else load_pretrained(directory)).to(self.device).eval()
         self.config = self.model.config
+        self.has_features = hasattr(self.model, "match_features")
         self._lightness, self._guide, self._compose = Lightness(), Guide(), Compose()
 
     @torch.no_grad()
-    def network(self, x: np.ndarray, temperature: float | None = None) -> np.ndarray:
+    def network(self, x: np.ndarray, temperature: float | None = None, features: bool = False):
         x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
         args = (x,) if temperature is None else (x, torch.tensor(float(temperature), device=self.device))
         with autocast(self.device, self.precision):
-            ab = self.model(*args)
-        return ab.float().cpu().numpy()
+            out = self.model(*args, with_features=True) if features else self.model(*args)
+        if features:
+            return tuple(o.float().cpu().numpy() for o in out)
+        return out.float().cpu().numpy()
 
     @torch.no_grad()
     def lightness(self, rgb: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ class Upload:
     filename: str  # a display label (no folders, no control characters), never a path to open
     data: bytes
     fields: dict[str, str] = field(default_factory=dict)
+    reference: tuple[str, bytes] | None = None  # an optional second file part: (label, bytes)
 
 
 def too_large(max_bytes: int) -> UploadError:
@@ -66,12 +67,13 @@ def label(filename: str | None) -> str:
 
 
 class _Parts:
-    """python-multipart callbacks that keep the file part's bytes and the small text fields."""
+    """python-multipart callbacks that keep the file parts' bytes (together at most `max_bytes`) and the small
+    text fields."""
 
-    def __init__(self, file_field: str, max_bytes: int):
-        self.file_field, self.max_bytes = file_field, max_bytes
-        self.filename: str | None = None
-        self.chunks: list[bytes] | None = None
+    def __init__(self, file_fields: tuple[str, ...], max_bytes: int):
+        self.file_fields, self.max_bytes = file_fields, max_bytes
+        self.filenames: dict[str, str] = {}
+        self.chunks: dict[str, list[bytes]] = {}
         self.size = 0
         self.fields: dict[str, str] = {}
         self._headers: dict[str, bytes] = {}
@@ -105,32 +107,37 @@ class _Parts:
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        if self._name == self.file_field:
-            if self.chunks is not None:
-                raise UploadError(400, f"send one `{self.file_field}` per request")
-            self.chunks = []
-            self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+        if self._name in self.file_fields:
+            if self._name in self.chunks:
+                raise UploadError(400, f"send one `{self._name}` per request")
+            self.chunks[self._name] = []
+            self.filenames[self._name] = options.get(b"filename", b"").decode("utf-8", "replace")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._name == self.file_field:
+        if self._name in self.file_fields:
             self.size += end - start
             if self.size > self.max_bytes:
                 raise too_large(self.max_bytes)
-            self.chunks.append(data[start:end])
+            self.chunks[self._name].append(data[start:end])
         else:
             self._value += data[start:end]
             if len(self._value) > FIELD_BYTES:
                 raise UploadError(400, f"form field {self._name!r} is too long")
 
     def _part_end(self) -> None:
-        if self._name and self._name != self.file_field:
+        if self._name and self._name not in self.file_fields:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
 
 async def read_upload(
-    headers: Mapping[str, str], stream: AsyncIterator[bytes], max_bytes: int, file_field: str = "file"
+    headers: Mapping[str, str],
+    stream: AsyncIterator[bytes],
+    max_bytes: int,
+    file_field: str = "file",
+    reference_field: str = "reference",
 ) -> Upload:
-    """Read a multipart/form-data body (`headers`, `stream`: a Starlette request's) holding one file part.
+    """Read a multipart/form-data body (`headers`, `stream`: a Starlette request's) holding one file part and
+    optionally a second, `reference_field` (a reference photo); both together count against `max_bytes`.
 
     Raises UploadError: 413 over `max_bytes`, 415 when the body is not multipart/form-data, 400 when it is
     malformed or has no `file_field` part.
@@ -139,7 +146,7 @@ async def read_upload(
     if ctype != b"multipart/form-data" or not options.get(b"boundary"):
         raise UploadError(415, f"send the photo as multipart/form-data with a `{file_field}` part")
     check_length(headers, max_bytes)
-    parts = _Parts(file_field, max_bytes)
+    parts = _Parts((file_field, reference_field), max_bytes)
     parser = MultipartParser(options[b"boundary"], parts.callbacks())
     received = 0
     try:
@@ -153,17 +160,23 @@ async def read_upload(
         raise UploadError(400, f"malformed multipart body ({e})") from None
     if not parts.ended:
         raise UploadError(400, "the upload ended before its closing boundary")
-    if parts.chunks is None:
+    if file_field not in parts.chunks:
         raise UploadError(400, f"the upload has no `{file_field}` part")
-    return Upload(label(parts.filename), b"".join(parts.chunks), parts.fields)
+    reference = None
+    if reference_field in parts.chunks:
+        reference = (label(parts.filenames[reference_field]), b"".join(parts.chunks[reference_field]))
+    data = b"".join(parts.chunks[file_field])
+    return Upload(label(parts.filenames[file_field]), data, parts.fields, reference)
 
 
 class RecentImages:
     """The last decoded uploads, by the SHA-256 of their bytes, up to `max_pixels` in all: the page sends the
-    same photo again with each change of its colour hints, and this spares decoding it each time."""
+    same photo again with each change of its colour hints, and this spares decoding it each time. With
+    another `cost` (e.g. 1 per item), it keeps anything made from upload bytes (e.g. reference photos)."""
 
-    def __init__(self, max_pixels: int = 24_000_000):
+    def __init__(self, max_pixels: int = 24_000_000, cost: Callable[[object], int] | None = None):
         self.max_pixels, self._items = max_pixels, OrderedDict()
+        self._cost = cost or _pixels
         self._lock = threading.Lock()
 
     def get(self, data: bytes, load: Callable[[], LoadedImage]) -> LoadedImage:
@@ -175,7 +188,7 @@ class RecentImages:
         image = load()
         with self._lock:
             self._items[key] = image
-            while sum(_pixels(im) for im in self._items.values()) > self.max_pixels:
+            while sum(self._cost(im) for im in self._items.values()) > self.max_pixels:
                 self._items.popitem(last=False)
         return image
 

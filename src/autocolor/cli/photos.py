@@ -60,6 +60,7 @@ def add_prepare(sub) -> None:
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
     from ..colorize import colorize_files
+    from ..io import ImageError
     from ..pipeline import Colorizer
 
     hints = None
@@ -67,7 +68,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         from ..hints import load_hints
 
         if len(args.inputs) != 1 or not Path(args.inputs[0]).is_file():
-            print("error: --hints applies to one photo: give exactly one image file", file=sys.stderr)
+            print("error: --hints applies to one file: give exactly one photo or video", file=sys.stderr)
             return 2
         try:
             hints = load_hints(args.hints)
@@ -82,6 +83,13 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         backend=args.backend,
         vividness=args.vividness,
     )
+    reference = None
+    if args.reference:
+        try:
+            reference = colorizer.reference(args.reference, args.render_size)
+        except (ImageError, ValueError) as e:
+            print(f"error: reference photo: {e}", file=sys.stderr)
+            return 2
     report = colorize_files(
         colorizer,
         args.inputs,
@@ -94,6 +102,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         manifest=args.manifest,
         workers=args.workers,
         hints=hints,
+        reference=reference,
         stabilize=not args.no_stabilize,
         crf=args.crf,
     )
@@ -142,7 +151,14 @@ def add_colorize(sub) -> None:
     c.add_argument(
         "--hints",
         metavar="JSON",
-        help='colour hints for the one input photo: [{"x":..,"y":..,"color":"#rrggbb"}]',
+        help="colour hints for the one input photo or video (same points on every frame): "
+        '[{"x":..,"y":..,"color":"#rrggbb"}]',
+    )
+    c.add_argument(
+        "--reference",
+        metavar="PHOTO",
+        help="a colour photo whose colours every input takes where it matches (photos and every shot of a "
+        "video); inputs it does not match keep automatic colour",
     )
     c.set_defaults(func=_cmd_colorize)
 
@@ -158,12 +174,35 @@ def _cmd_evaluate_video(args: argparse.Namespace) -> int:
     results, failed = [], False
     for clip in args.video:
         try:
-            results.append(evaluate_video(colorizer, clip, args.render_size, limit=args.limit))
-        except ImageError as e:  # a bad clip: one line, the others go on
+            results.append(
+                evaluate_video(
+                    colorizer, clip, args.render_size, limit=args.limit, reference_frame=args.reference_frame
+                )
+            )
+        except (ImageError, ValueError) as e:  # a bad clip: one line, the others go on
             print(f"error: {e}", file=sys.stderr)
             failed = True
     print(video_table(results), end="")
     return 1 if failed else 0
+
+
+def _cmd_evaluate_reference(args: argparse.Namespace) -> int:
+    from ..io import list_images
+    from ..pipeline import Colorizer
+    from ..reference_eval import evaluate_pairs, pairs_table, write_rows
+
+    if not args.data:
+        print("error: --reference-pairs needs --data FOLDER", file=sys.stderr)
+        return 2
+    colorizer = Colorizer.from_pretrained(
+        args.weights[0] if args.weights else None, device=args.device, vividness=args.vividness
+    )
+    paths = list_images(args.data)[: args.limit]
+    rows = evaluate_pairs(colorizer, paths, args.reference_pairs)
+    print(pairs_table(rows, args.reference_pairs), end="")
+    if args.out:
+        write_rows(rows, Path(args.out) / f"reference_{args.reference_pairs}.csv")
+    return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -171,6 +210,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.video:
         return _cmd_evaluate_video(args)
+    if args.reference_frame is not None:
+        print("error: --reference-frame needs --video CLIP", file=sys.stderr)
+        return 2
+    if args.reference_pairs:
+        return _cmd_evaluate_reference(args)
     if not args.data:
         print("error: evaluate needs --data FOLDER or --video CLIP", file=sys.stderr)
         return 2
@@ -228,6 +272,18 @@ def add_evaluate(sub) -> None:
     )
     e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    e.add_argument(
+        "--reference-pairs",
+        choices=("crops", "random"),  # reference_eval.PAIRINGS (not imported at start-up)
+        help="with --data: colour from a reference, on pairs whose truth is known: crops (reference = a photo's "
+        "left 60%%, target = its right 60%%) or random (another photo of the folder as reference)",
+    )
+    e.add_argument(
+        "--reference-frame",
+        type=int_range(0),
+        metavar="N",
+        help="with --video: also colour the clip after its frame N (in true colour) as the reference",
+    )
     add_backend(e)
     add_vividness(e)
     e.set_defaults(func=_cmd_evaluate)

@@ -27,6 +27,7 @@ HINT_CHANNELS = 3  # hint ab (2) and mask (1), see autocolor.hints
 # at each decoder level: mean hint ab (2), where any hint falls (1), the hinted fraction (1)
 HINT_FEATURES = 4
 SKIP_STRIDES = (16, 8, 4)  # decoder levels; the encoder's stride-2 features are not used
+MATCH_STRIDE = 8  # features for matching a reference photo (autocolor.reference): strides 8 and 16, at 8
 
 
 def _conv(cin: int, cout: int, norm: str) -> nn.Sequential:
@@ -81,10 +82,15 @@ class ColorNet(nn.Module):
         return self
 
     def forward(
-        self, x: torch.Tensor, temperature: torch.Tensor | float | None = None, with_logits: bool = False
+        self,
+        x: torch.Tensor,
+        temperature: torch.Tensor | float | None = None,
+        with_logits: bool = False,
+        with_features: bool = False,
     ):
         """x (B, input_channels, H, W), H and W multiples of 32 -> ab (B, 2, H, W); with `with_logits`, also
-        the head's output at stride 4 (class logits, or ab for a regression head)."""
+        the head's output at stride 4 (class logits, or ab for a regression head); with `with_features`, also
+        the encoder's features for matching (see `match_features`)."""
         c = self.config.in_channels
         L, hints = x[:, :c], x[:, c:]
         gray = lab_to_rgb(
@@ -104,7 +110,17 @@ class ColorNet(nn.Module):
         else:
             ab = torch.tanh(out)
         ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        return (ab, out) if with_logits else ab
+        extra = ([out] if with_logits else []) + ([self.match_features(feats)] if with_features else [])
+        return (ab, *extra) if extra else ab
+
+    @staticmethod
+    def match_features(feats: dict[int, torch.Tensor]) -> torch.Tensor:
+        """The encoder's stride-8 and stride-16 features (the latter repeated to stride 8), each unit-length
+        per position, side by side and scaled so the whole is unit-length: (B, 40 + 112, H / 8, W / 8). Their
+        dot product is a cosine similarity that weighs texture (stride 8) and parts (stride 16) alike."""
+        f8 = F.normalize(feats[8], dim=1)
+        f16 = F.interpolate(F.normalize(feats[16], dim=1), scale_factor=2.0, mode="nearest")
+        return torch.cat([f8, f16], 1) * (0.5**0.5)
 
     def _hints_at(self, hints: torch.Tensor, stride: int) -> list[torch.Tensor]:
         """The hint raster averaged down by `stride` (see HINT_FEATURES); nothing for a hint-free model."""

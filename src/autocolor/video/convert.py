@@ -10,14 +10,17 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
 from tqdm import tqdm
 
+from ..hints import HintLike
 from ..io import atomic_open
 from ..pipeline import Colorizer
+from ..reference import Reference
 from .frames import colorize_frames
 from .media import VideoError, VideoReader, VideoWriter, output_format
 from .stabilize import StabilizerConfig
@@ -43,13 +46,21 @@ def colorize_video(
     preset: str = "medium",
     config: StabilizerConfig | None = None,
     progress: bool = False,
+    hints: Sequence[HintLike] = (),
+    reference: Reference | None = None,
 ) -> VideoResult:
     """Colorize the video `src` into `dst` (.mp4, .mkv or .mov; H.264 at quality `crf`, lower is better).
 
     Keeps the input's size, frame count, timestamps, frame rate, rotation metadata and audio. Raises VideoError
-    (an ImageError) with one clear reason for a file that is not a readable video."""
+    (an ImageError) with one clear reason for a file that is not a readable video, and ValueError for a `dst`
+    that is `src`. `hints` (frame pixels) apply to every frame; `reference` (from `Colorizer.reference`)
+    colours every shot (see `colorize_frames`)."""
+    if Path(dst).resolve() == Path(src).resolve():
+        raise ValueError(f"{dst}: the output would overwrite its input video; choose another output path")
     try:
-        return _colorize_video(colorizer, src, dst, stabilize, render_size, crf, preset, config, progress)
+        return _colorize_video(
+            colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference
+        )
     except VideoError:
         raise
     except av.FFmpegError as e:
@@ -57,7 +68,7 @@ def colorize_video(
 
 
 def _colorize_video(
-    colorizer, src, dst, stabilize, render_size, crf, preset, config, progress
+    colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference
 ) -> VideoResult:
     start = time.perf_counter()
     fmt = output_format(dst)
@@ -78,7 +89,8 @@ def _colorize_video(
             file=sys.stderr,
         )
         try:
-            for out in colorize_frames(colorizer, frames(), stabilize, render_size, config):
+            colored = colorize_frames(colorizer, frames(), stabilize, render_size, config, hints, reference)
+            for out in colored:
                 writer.write(out, stamps.popleft())
                 bar.update()
             writer.close()

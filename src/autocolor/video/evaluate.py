@@ -19,6 +19,7 @@ from .media import VideoReader
 from .stabilize import Stabilizer, StabilizerConfig
 
 ROWS = ("gray", "per-frame", "stabilized", "truth")
+REFERENCE_ROW = "stabilized+reference"  # with `reference_frame`: stabilised, coloured after that true frame
 
 
 def evaluate_video(
@@ -28,13 +29,23 @@ def evaluate_video(
     config: StabilizerConfig | None = None,
     limit: int | None = None,
     progress: bool = True,
+    reference_frame: int | None = None,
 ) -> dict:
     """-> {"clip", "frames", "cuts", "rows": {row: {"psnr", "colorfulness", "ewarp"}}} for the rows gray (the
-    input), per-frame, stabilized and truth; PSNR and colourfulness are means over frames."""
+    input), per-frame, stabilized and truth; PSNR and colourfulness are means over frames. With
+    `reference_frame` (an index), also the row stabilized+reference: the clip coloured after that frame in its
+    true colour (the other frames only ever see their gray), and "reference_confidence", the mean share of
+    a frame that matched it."""
     stages = ColorStages(colorizer, render_size)
     stabilizer = Stabilizer(config)
+    rows_ = ROWS
+    if reference_frame is not None:
+        reference = colorizer.reference(_frame(clip, reference_frame), render_size)
+        with_ref, ref_stabilizer = ColorStages(colorizer, render_size, (), reference), Stabilizer(config)
+        confidence = 0.0
+        rows_ = (*ROWS, REFERENCE_ROW)
     ewarp = WarpError()
-    sums = {row: {"psnr": 0.0, "colorfulness": 0.0} for row in ROWS}
+    sums = {row: {"psnr": 0.0, "colorfulness": 0.0} for row in rows_}
     n = 0
     with VideoReader(clip) as reader:
         total = min(reader.info.frames, limit) if limit else reader.info.frames
@@ -52,6 +63,10 @@ def evaluate_video(
                 "stabilized": stages.compose(p.prepared, stabilizer(p.gray, p.ab)),
                 "truth": truth,
             }
+            if reference_frame is not None:
+                q = with_ref.predict_ab(gray)
+                outs[REFERENCE_ROW] = with_ref.compose(q.prepared, ref_stabilizer(q.gray, q.ab))
+                confidence += q.prepared.match.confidence
             for row, frame in outs.items():
                 sums[row]["psnr"] += min(psnr(frame, truth), 100.0)
                 sums[row]["colorfulness"] += colorfulness(frame)
@@ -65,7 +80,21 @@ def evaluate_video(
         for row, s in sums.items()
     }
     rows["truth"]["psnr"] = float("inf")
-    return {"clip": str(clip), "frames": n, "cuts": stabilizer.cuts, "rows": rows}
+    out = {"clip": str(clip), "frames": n, "cuts": stabilizer.cuts, "rows": rows}
+    if reference_frame is not None:
+        out.update(reference_frame=reference_frame, reference_confidence=confidence / max(n, 1))
+    return out
+
+
+def _frame(clip: str | os.PathLike, index: int):
+    """Frame `index` (0-based, display order) of a clip, in its true colour."""
+    count = 0
+    with VideoReader(clip) as reader:
+        for rgb, _ in reader.frames():
+            if count == index:
+                return rgb
+            count += 1
+    raise ValueError(f"{clip}: no frame {index} to take as the reference (it has {count} frames)")
 
 
 def video_table(results: list[dict]) -> str:
@@ -79,19 +108,24 @@ def video_table(results: list[dict]) -> str:
     for r in results:
         name = Path(r["clip"]).name
         floor = r["rows"]["gray"]["ewarp"]
-        for row in ROWS:
+        for row in r["rows"]:
             m = r["rows"][row]
             p = "-" if m["psnr"] == float("inf") else f"{m['psnr']:.2f}"
+            label = row
+            if row == REFERENCE_ROW:
+                label += f" (frame {r['reference_frame']}, {r['reference_confidence']:.0%} matched)"
             lines.append(
-                f"| {name} | {r['frames']} | {row} | {p} | {m['colorfulness']:.1f} | {m['ewarp'] * 1000:.3f} | "
+                f"| {name} | {r['frames']} | {label} | {p} | {m['colorfulness']:.1f} | {m['ewarp'] * 1000:.3f} | "
                 f"{(m['ewarp'] - floor) * 1000:.3f} |"
             )
-        per, stab = r["rows"]["per-frame"], r["rows"]["stabilized"]
-        lines.append(
-            f"| {name} | | stabilized / per-frame | {stab['psnr'] - per['psnr']:+.2f} | "
-            f"{stab['colorfulness'] - per['colorfulness']:+.1f} | x{_ratio(stab['ewarp'], per['ewarp'])} | "
-            f"x{_ratio(stab['ewarp'] - floor, per['ewarp'] - floor)} |"
-        )
+        pairs = [("stabilized", "per-frame")] + [(REFERENCE_ROW, "stabilized")] * (REFERENCE_ROW in r["rows"])
+        for a, b in pairs:
+            new, old = r["rows"][a], r["rows"][b]
+            lines.append(
+                f"| {name} | | {a} / {b} | {new['psnr'] - old['psnr']:+.2f} | "
+                f"{new['colorfulness'] - old['colorfulness']:+.1f} | x{_ratio(new['ewarp'], old['ewarp'])} | "
+                f"x{_ratio(new['ewarp'] - floor, old['ewarp'] - floor)} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -7,13 +7,15 @@ Colorizer's one full-resolution colour path on each frame's own lightness.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from ..hints import HintLike
 from ..pipeline import Colorizer, Prepared
+from ..reference import Reference
 from .stabilize import Stabilizer, StabilizerConfig
 
 
@@ -31,14 +33,23 @@ class Prediction:
 class ColorStages:
     """The Colorizer's two public stages in the frame layout the stabiliser works in (video)."""
 
-    def __init__(self, colorizer: Colorizer, render_size: int | None = None):
+    def __init__(
+        self,
+        colorizer: Colorizer,
+        render_size: int | None = None,
+        hints: Sequence[HintLike] = (),
+        reference: Reference | None = None,
+    ):
         self.colorizer = colorizer
         self.size = render_size or colorizer.render_size
+        self.hints, self.reference = list(hints), reference
 
     def predict_ab(self, rgb: np.ndarray) -> Prediction:
-        """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size)."""
-        prepared = self.colorizer.prepare(rgb, self.size)
+        """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size), with the colours
+        of the reference and the hints (the same points on every frame) taken in."""
+        prepared = self.colorizer.prepare(rgb, self.size, self.hints, self.reference)
         ab = self.colorizer.predict_ab([prepared])[0]  # (2, h, w) in [-1, 1]
+        ab = self.colorizer.spread_hints(prepared, ab)
         gray = np.clip(np.rint((prepared.small * 116.0 - 16.0) * 2.55), 0, 255).astype(np.uint8)
         return Prediction(prepared, gray, np.ascontiguousarray(ab.transpose(1, 2, 0)))
 
@@ -67,11 +78,14 @@ def colorize_frames(
     stabilize: bool = True,
     render_size: int | None = None,
     config: StabilizerConfig | None = None,
+    hints: Sequence[HintLike] = (),
+    reference: Reference | None = None,
 ) -> Iterator[np.ndarray]:
     """Frames in display order -> colour (H, W, 3) uint8 frames, one out per frame in, lazily (memory does not
     grow with the number of frames). With `stabilize`, colour is carried along optical flow (see
-    `autocolor.video.stabilize`); without, each frame is colorized on its own, exactly as a photo."""
-    stages = ColorStages(colorizer, render_size)
+    `autocolor.video.stabilize`); without, each frame is colorized on its own, exactly as a photo. `hints`
+    (frame pixels) apply to every frame; `reference` (from `Colorizer.reference`) colours every shot."""
+    stages = ColorStages(colorizer, render_size, hints, reference)
     stabilizer = Stabilizer(config) if stabilize else None
     for frame in frames:
         p = stages.predict_ab(as_rgb(frame))
