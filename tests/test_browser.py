@@ -33,6 +33,8 @@ def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: d
     page = browser.new_page(accept_downloads=True)
     page.on("pageerror", lambda e: print("page error:", e))
     page.on("request", lambda r: requests.append(r.url))
+    failed: list[str] = []  # any answer >= 400 (a 404 for /healthz on a static host, a favicon, ...)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto(url + "/")
     assert page.is_checked("#on-device")  # on this device is the default
     page.evaluate("o => Object.assign(window.autocolorLocal.options, o)", options or {})
@@ -41,8 +43,9 @@ def _colorize_in_browser(browser, url: str, photo: Path, saved: Path, options: d
     assert page.get_attribute("article", "data-state") == "done", page.inner_text("article .status")
     facts = page.evaluate(
         "({isolated: crossOriginIsolated, where: document.getElementById('where').innerText,"
-        "  times: window.autocolorLocal.lastTimes})"
+        "  times: window.autocolorLocal.lastTimes, limits: document.getElementById('limits').innerText})"
     )
+    facts["failed"] = failed
     with page.expect_download() as info:
         page.click("a.download")
     info.value.save_as(saved)
@@ -72,6 +75,9 @@ def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, 
     got, requests, facts = _colorize_in_browser(browser, live_server, PHOTO, tmp_path / "page.png")
     assert facts["sent"] == []  # the photo was not sent
     assert all(u.startswith((live_server + "/", "blob:", "data:")) for u in requests), requests
+    assert (
+        facts["failed"] == [] and facts["limits"].endswith("megapixels each") and "MB" not in facts["limits"]
+    )  # its own limits
     assert facts["isolated"]  # cross-origin isolated: threaded WebAssembly
     _compare(got, _server_result(live_server, PHOTO), PHOTO)
 
@@ -98,7 +104,8 @@ def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_p
         proc.terminate()
         proc.wait(10)
     assert all(u.startswith((url + "/", "blob:", "data:")) for u in requests), requests
-    assert facts["sent"] == []
+    assert facts["sent"] == [] and facts["failed"] == []  # no /healthz, no favicon 404 on a static host
+    assert facts["limits"].endswith("megapixels each") and "MB" not in facts["limits"]
     _compare(got, _server_result(live_server, photo, render_size="128"), photo)
 
 

@@ -304,6 +304,43 @@ def test_oversized_body_refused_while_streaming_before_it_ends(tiny_weights, spo
     assert spool_spy == [] and os.listdir(tempfile.gettempdir()) == []
 
 
+def _trickle(url: str) -> http.client.HTTPConnection:
+    """A client that sends its headers and the start of a body, then nothing more (a slow-loris)."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.putrequest("POST", "/api/colorize")
+    conn.putheader("Content-Type", "multipart/form-data; boundary=b")
+    conn.putheader("Content-Length", "100000")
+    conn.endheaders()
+    conn.send(b"--b\r\n")
+    return conn
+
+
+def test_slow_clients_lose_their_place_and_real_uploads_get_through(tiny_weights):
+    limits = ServerLimits(queue=2, upload_grace_s=1.0)
+    app = create_app(Colorizer.from_pretrained(tiny_weights), limits)
+    with _uvicorn(app) as url:
+        slow = [_trickle(url) for _ in range(12)]  # more than the queue's 3 places
+        health = lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())  # noqa: E731
+        wait_until(lambda: health()["reading"] == 12, what="the slow uploads to be reading")
+        status, _, content = _post(url, "real.png", png_bytes(colourful(40, 60)))
+        assert status == 200, content  # the slow ones hold no place in the queue
+        for conn in slow:
+            r = conn.getresponse()
+            assert r.status == 408 and "too slowly" in json.loads(r.read())["error"]
+            conn.close()
+        assert health()["reading"] == 0
+
+
+def test_an_oversized_upload_gets_its_answer_not_a_reset(tiny_weights):
+    limit = 100_000
+    app = create_app(Colorizer.from_pretrained(tiny_weights), ServerLimits(max_upload_bytes=limit))
+    with _uvicorn(app) as url:
+        for _ in range(5):  # a reset comes (or not) by timing: try a few times
+            status, _, content = _post(url, "big.png", b"x" * (3 * limit))
+            assert status == 413 and "upload limit" in json.loads(content)["error"]
+
+
 # --- `autocolor serve` as a person starts it ----------------------------------------------------------
 
 
@@ -351,13 +388,18 @@ def test_sigterm_stops_the_server_even_with_a_request_in_flight(tiny_weights):
         stalled.endheaders()
         stalled.send(b"--b\r\n")  # ... and never the rest
         wait_until(
-            lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["waiting"] == 1,
-            what="the stalled upload to be admitted",
+            lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["reading"] == 1,
+            what="the stalled upload to be read",
         )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == -signal.SIGTERM, "".join(lines)
         r = stalled.getresponse()
-        assert r.status == 503 and json.loads(r.read()) == {"error": "the server is stopping"}, "".join(lines)
+        # answered either way: cut off as too slow (408) or when the stop's grace period ends (503)
+        answer = json.loads(r.read())
+        assert (r.status, answer["error"].split(" (")[0]) in {
+            (503, "the server is stopping"),
+            (408, "the upload came too slowly"),
+        }, "".join(lines)
         assert "Traceback" not in "".join(lines)
         stalled.close()
     finally:
@@ -395,6 +437,15 @@ def test_a_person_colorizes_a_photo_in_the_browser(live_server, browser, tmp_pat
     size = page.eval_on_selector("img.result", "img => [img.naturalWidth, img.naturalHeight]")
     assert size == [width, height]
     assert "not an image" in page.inner_text("article[data-state=error] .status")
+    knob = page.evaluate(  # the slider's handle: a round knob one can see and grab, labels on the image
+        """() => { const h = document.querySelector('[data-testid=slider-handle]');
+        const k = getComputedStyle(h, '::after'); const c = h.parentElement.getBoundingClientRect();
+        const t = document.querySelector('.compare .before-tag').getBoundingClientRect();
+        const before = document.querySelector('.compare .before');
+        return { width: parseFloat(k.width), filter: getComputedStyle(before).filter,
+                 tagInside: t.left >= c.left && t.right <= c.right && t.top >= c.top && t.bottom <= c.bottom }; }"""
+    )
+    assert knob == {"width": 36, "filter": "grayscale(1)", "tagInside": True}
     page.fill("article[data-state=done] input[type=range]", "20")
     with page.expect_download() as info:
         page.click("a.download")

@@ -7,7 +7,11 @@ Every batch front end (colorize, the dataset tools) behaves the same:
   exists is complete), unless `overwrite`; a killed run re-run with the same command finishes the rest;
 - each result is appended to a JSON-lines manifest as it happens (flushed line by line);
 - jobs come from an iterator and at most 2 x workers are in flight, so memory does not grow with the job;
-- the progress bar shows the rate, and the ETA once a second walk over the inputs has counted them.
+- the progress bar shows the rate, and the ETA once a second walk over the inputs has counted them;
+- Ctrl-C sets `stop` (long jobs such as videos check it and give up within a frame), the files in progress
+  are recorded and the interrupt goes on; a second Ctrl-C leaves at once;
+- a full disk (or a read-only one) stops the batch after one clear line; the manifest is locked while a run
+  writes it, so two runs on one output folder never do the same work twice (the second is refused).
 
 A job function takes one `scan.Job` and returns a list of notes (warnings worth printing, e.g. which frame
 of an animation was used); it raises `ImageError` (or OSError, ValueError, RuntimeError) for a failure.
@@ -15,6 +19,7 @@ of an animation was used); it raises `ImageError` (or OSError, ValueError, Runti
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing as mp
 import os
@@ -35,10 +40,27 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+try:
+    import fcntl
+except ImportError:  # no advisory locks on this platform
+    fcntl = None
+
 from .io import ImageError
 from .scan import Job, Problem
 
 JobFn = Callable[[Job], "list[str] | None"]
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # no later file would fare better: stop the batch
+
+
+class Interrupted(RuntimeError):
+    """A job gave up because the batch was asked to stop (Ctrl-C)."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted (Ctrl-C); run the same command again to finish it")
+
+
+class BatchStopped(ValueError):
+    """The batch cannot go on (e.g. the disk is full): one line for the user, already recorded."""
 
 
 @dataclass
@@ -78,10 +100,19 @@ class Manifest:
             self._file = open(self.path, "a+", encoding="utf-8")
         except OSError as e:
             raise ValueError(f"{self.path}: cannot write the manifest there ({e.strerror or e})") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until close()
+        except BlockingIOError:
+            self._file.close()
+            raise ValueError(
+                f"{self.path.parent}: another autocolor run is writing to this output folder (its manifest is "
+                "locked); wait for it to finish, or give this run another --output or --shard"
+            ) from None
         if self._file.tell() > 0:
             self._file.seek(self._file.tell() - 1)
             if self._file.read(1) != "\n":
-                self._file.write("\n")
+                self._write("\n")
 
     def write(self, src: str, dst: str, status: str, reason: str = "", seconds: float = 0.0) -> None:
         record = {
@@ -91,11 +122,29 @@ class Manifest:
             "reason": reason,
             "seconds": round(seconds, 3),
         }
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
+        self._write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _write(self, text: str) -> None:
+        """Append whole lines or nothing: on a failed write (a full disk) the file is cut back to where it was,
+        and a BatchStopped says why."""
+        end = self._file.tell()
+        try:
+            self._file.write(text)
+            self._file.flush()
+        except OSError as e:
+            try:
+                self._file.truncate(end)
+            except OSError:
+                pass
+            raise BatchStopped(
+                f"{self.path}: cannot write the manifest ({e.strerror or e}); stopping"
+            ) from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:  # nothing left unwritten: every line was flushed (or cut back) as it was written
+            pass
 
 
 def read_manifest(path: str | os.PathLike) -> list[dict]:
@@ -109,16 +158,21 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     return records
 
 
-def _call(fn: JobFn, job: Job) -> tuple[bool, str, list[str], float]:
+def _call(fn: JobFn, job: Job) -> tuple[bool, str, list[str], float, bool]:
+    """fn(job) -> (ok, reason, notes, seconds, whether the batch must stop)."""
     start = time.perf_counter()
     try:
         notes = fn(job) or []
-        return True, "", notes, time.perf_counter() - start
+        return True, "", notes, time.perf_counter() - start, False
     except ImageError as e:
-        return False, e.reason, [], time.perf_counter() - start
-    except (OSError, ValueError, RuntimeError, MemoryError) as e:  # one bad file never stops the batch
-        reason = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror else str(e)
-        return False, reason or type(e).__name__, [], time.perf_counter() - start
+        return False, e.reason, [], time.perf_counter() - start, False
+    except OSError as e:
+        where = e.filename or job.dst
+        reason = f"{e.strerror} ({where})" if e.strerror else str(e)
+        return False, reason, [], time.perf_counter() - start, e.errno in DISK_FULL
+    except Exception as e:  # one bad file never stops the batch (onnxruntime's errors included)
+        reason = str(e) if isinstance(e, (ValueError, RuntimeError)) else f"{type(e).__name__}: {e}"
+        return False, reason or type(e).__name__, [], time.perf_counter() - start, False
 
 
 def _init_worker() -> None:
@@ -156,10 +210,13 @@ def run_batch(
     counter: Callable[[], int] | None = None,
     desc: str = "",
     progress: bool = True,
+    stop: threading.Event | None = None,
 ) -> BatchReport:
     """Call `fn(job)` for each Job in `items` (reporting each Problem), skipping jobs whose output exists
     unless `overwrite`. `workers` threads, or with `processes` that many spawned processes (then `fn` must be
-    a module-level function). `counter()` counts the jobs (for the ETA). Returns the report."""
+    a module-level function). `counter()` counts the jobs (for the ETA). On Ctrl-C, `stop` is set for the
+    jobs to see (raising `Interrupted`), jobs not started are dropped, those in progress are waited for and
+    recorded, and KeyboardInterrupt goes on. A full disk raises BatchStopped. Returns the report."""
     report = report or BatchReport()
     workers = max(1, workers)
     pool: Executor
@@ -171,8 +228,10 @@ def run_batch(
     bar = tqdm(desc=desc or None, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     in_flight: dict[Future, Job] = {}
 
-    def record(job: Job, result: tuple[bool, str, list[str], float]) -> None:
-        ok, reason, notes, seconds = result
+    fatal: list[str] = []
+
+    def record(job: Job, result: tuple[bool, str, list[str], float, bool]) -> None:
+        ok, reason, notes, seconds, stops = result
         for note in notes:
             report.note(str(job.src), note)
         if ok:
@@ -183,6 +242,8 @@ def run_batch(
             manifest.write(
                 str(job.src), str(job.dst), "written" if ok else "failed", reason or "; ".join(notes), seconds
             )
+        if stops:
+            fatal.append(f"{reason}: stopping the batch")
         tick()
 
     def tick() -> None:
@@ -192,7 +253,15 @@ def run_batch(
 
     def settle(done: Iterable[Future]) -> None:
         for future in done:
-            record(in_flight.pop(future), future.result())
+            job = in_flight.pop(future)
+            if not future.cancelled():
+                record(job, future.result())
+
+    def finish_in_flight() -> None:
+        for future in in_flight:
+            future.cancel()  # not started yet: dropped, nothing written
+        while in_flight:
+            settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
 
     try:
         for item in items:
@@ -207,11 +276,25 @@ def run_batch(
                     manifest.write(str(item.src), str(item.dst), "exists")
                 tick()
                 continue
-            while len(in_flight) >= 2 * workers:
+            while len(in_flight) >= 2 * workers and not fatal:
                 settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+            if fatal:
+                break
             in_flight[pool.submit(_call, fn, item)] = item
-        while in_flight:
+        while in_flight and not fatal:
             settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+        if fatal:
+            finish_in_flight()
+            raise BatchStopped(fatal[0])
+    except KeyboardInterrupt:
+        if stop is not None:
+            stop.set()
+        bar.clear()
+        tqdm.write(
+            "interrupted: finishing the files in progress (Ctrl-C again leaves at once)", file=sys.stderr
+        )
+        finish_in_flight()
+        raise
     finally:
         bar.close()
         pool.shutdown(wait=not in_flight, cancel_futures=True)

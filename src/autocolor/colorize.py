@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from . import scan
-from .batch import BatchReport, Manifest, run_batch
+from .batch import BatchReport, Interrupted, Manifest, run_batch
 from .hints import HintLike
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
@@ -68,9 +69,12 @@ def media_job(
     crf: int = 18,
     hints: Sequence[HintLike] | None = None,
     reference: Reference | None = None,
+    stop: threading.Event | None = None,
 ) -> list[str]:
     """One file of a batch: a video (its output is a video container; `hints` on every frame) or a photo
-    (`colorize_job`), each with `hints` and `reference` if given."""
+    (`colorize_job`), each with `hints` and `reference` if given; none once `stop` is set (Ctrl-C)."""
+    if stop is not None and stop.is_set():
+        raise Interrupted
     if job.dst.suffix.lower() in OUTPUT_FORMATS:
         done = colorizer.colorize_video(
             job.src,
@@ -80,6 +84,7 @@ def media_job(
             crf=crf,
             hints=hints or (),
             reference=reference,
+            stop=stop,
         )
         return done.notes
     return colorize_job(colorizer, job, render_size, side_by_side, hints, reference)
@@ -134,6 +139,7 @@ def colorize_files(
         return scan.plan(inputs, out_dir, output_for, shard, also=VIDEO_EXTENSIONS)
 
     record = Manifest(manifest or default_manifest(out_dir, shard))
+    stop = threading.Event()
     try:
         return run_batch(
             functools.partial(
@@ -145,6 +151,7 @@ def colorize_files(
                 crf=crf,
                 hints=hints,
                 reference=reference,
+                stop=stop,
             ),
             plan(),
             workers=workers,
@@ -153,6 +160,7 @@ def colorize_files(
             counter=lambda: scan.count(plan()),
             desc="colorize",
             progress=progress,
+            stop=stop,
         )
     finally:
         record.close()

@@ -24,6 +24,7 @@ import numpy as np
 AB_SCALE = 110.0  # as autocolor.color: the network sees ab / 110
 
 HINT_SIDE = 3  # side of the square a hint fills at render size (training patches are 1-9 px)
+MAX_HINTS = 1000  # more points than anyone places by hand; millions would take minutes and gigabytes
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -74,9 +75,12 @@ def to_hint(item: object) -> Hint:
 
 
 def check_hints(hints: Iterable[object], width: int, height: int) -> list[Hint]:
-    """Validate hints against an image of width x height pixels; a point outside it is a ValueError."""
+    """Validate hints against an image of width x height pixels; a point outside it, or more than MAX_HINTS
+    points, is a ValueError."""
     out = []
     for item in hints:
+        if len(out) == MAX_HINTS:
+            raise ValueError(f"too many hints: at most {MAX_HINTS} points")
         hint = to_hint(item)
         if not (0 <= hint.x < width and 0 <= hint.y < height):
             raise ValueError(
@@ -140,6 +144,8 @@ def parse_hints(data: object, source: str = "hints") -> list[Hint]:
     """Parsed JSON (a list of {"x", "y", "color"}) -> hints; errors name `source` and the entry."""
     if not isinstance(data, list):
         raise ValueError(f'{source}: expected a JSON list of {{"x": .., "y": .., "color": "#rrggbb"}}')
+    if len(data) > MAX_HINTS:
+        raise ValueError(f"{source}: {len(data)} hints; at most {MAX_HINTS} points")
     hints = []
     for i, entry in enumerate(data):
         if not isinstance(entry, dict) or set(entry) != {"x", "y", "color"}:

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from .backends import bundled_weights, load_backend
-from .config import AB_SCALE, temperature_to_vividness, vividness_to_temperature
+from .config import AB_SCALE, RENDER_SIZES, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_ab, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from .propagate import propagate_hints
@@ -66,7 +66,7 @@ class Colorizer:
         self.vividness = temperature_to_vividness(cfg.temperature) if self.has_classes else None
         if vividness is not None:
             self.vividness = self.check_vividness(vividness)
-        self.render_size = render_size or cfg.render_size
+        self.render_size = check_render_size(render_size or cfg.render_size)
         self.chroma_gain = cfg.chroma_gain
         self.guide_radius = cfg.guide_radius if guide_radius is None else guide_radius
         self.guide_eps = cfg.guide_eps if guide_eps is None else guide_eps
@@ -272,9 +272,9 @@ class Colorizer:
         checked colour hints and the reference to match (from `self.reference`)."""
         image = self.load(image)
         hints = self.check_hints(hints, image)
+        size = self.render_size if render_size is None else check_render_size(render_size)
         fy = self.lightness(image.rgb)
         H, W = fy.shape
-        size = render_size or self.render_size
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
         small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -384,9 +384,19 @@ def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
         yield slice(top, min(top + rows, height))
 
 
+def check_render_size(size: object) -> int:
+    """`size` if it is a whole number in RENDER_SIZES' range, else a ValueError saying so."""
+    low, high = RENDER_SIZES
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not low <= size <= high:
+        raise ValueError(f"render size must be a whole number from {low} to {high}, got {size!r}")
+    return int(size)
+
+
 def _from_array(arr: np.ndarray) -> LoadedImage:
     if arr.dtype != np.uint8:
         raise ValueError(f"expected a uint8 array, got {arr.dtype}")
+    if arr.ndim >= 2 and 0 in arr.shape[:2]:
+        raise ValueError(f"the image is empty: its array has shape {arr.shape}")
     if arr.ndim == 2:
         return LoadedImage(np.repeat(arr[..., None], 3, axis=2))
     if arr.ndim == 3 and arr.shape[2] in (3, 4):

@@ -42,12 +42,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from .config import RENDER_SIZES
 from .io import ImageError
 from .pipeline import Colorizer
 from .reference import MIN_CONFIDENCE
 from .site import browser_model, render_page, static_dir
-from .upload import RecentImages, UploadError, parse_hints_field, read_upload
-from .webjob import MIN_RENDER_SIZE, colorize_upload, content_disposition, parse_render_size, parse_vividness
+from .upload import RecentImages, UploadError, drain, paced, parse_hints_field, read_upload
+from .webjob import colorize_upload, content_disposition, parse_render_size, parse_vividness
 
 STATUS = {"too_large": 413, "not_image": 415, "corrupt": 400, "missing": 400}
 log = logging.getLogger("autocolor.server")
@@ -60,26 +61,52 @@ class ServerLimits:
     concurrency: int = 1  # uploads decoded + colorized + encoded at once
     queue: int = 8  # admitted uploads waiting for a turn; more are answered 503
     max_render_size: int = 1024
+    readers: int = 64  # uploads whose bodies may stream in at once (they hold no place in the queue yet)
+    min_upload_rate: int = 64 * 1024  # bytes/s a body must keep up on average, after the grace period
+    upload_grace_s: float = 5.0
 
     def __post_init__(self) -> None:
-        for name, low in (("max_upload_bytes", 1), ("max_pixels", 1), ("concurrency", 1), ("queue", 0)):
+        for name, low in (("max_upload_bytes", 1), ("max_pixels", 1), ("concurrency", 1), ("queue", 0),
+                          ("readers", 1), ("min_upload_rate", 1)):  # fmt: skip
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}")
-        if self.max_render_size < MIN_RENDER_SIZE:
-            raise ValueError(f"max_render_size must be at least {MIN_RENDER_SIZE}")
+        if not RENDER_SIZES[0] <= self.max_render_size <= RENDER_SIZES[1]:
+            raise ValueError(f"max_render_size must be from {RENDER_SIZES[0]} to {RENDER_SIZES[1]}")
 
 
 class Gate:
-    """Admission and turns: `concurrency` jobs run at once, `queue` more wait, the rest are refused.
+    """Admission and turns: bodies stream in (`readers` at once, holding together at most the bytes the
+    queue may hold, each at a minimum pace: see upload.paced), then `concurrency` jobs run at once, `queue`
+    more wait, the rest are refused. A slow client holds a reader's place only, never a place in the queue.
 
     Used from the event loop only (no locks needed). `seconds` is a running mean of job time, for Retry-After.
     """
 
-    def __init__(self, concurrency: int, queue: int):
+    def __init__(self, concurrency: int, queue: int, readers: int = 64, max_bytes: int = 1 << 30):
         self.concurrency, self.capacity = concurrency, concurrency + queue
         self.turns = asyncio.Semaphore(concurrency)
         self.admitted = self.running = 0
+        self.reading, self.readers = 0, readers
+        self.buffered, self.max_buffered = 0, self.capacity * max_bytes
         self.seconds = 5.0
+
+    def start_reading(self) -> bool:
+        if self.reading >= self.readers:
+            return False
+        self.reading += 1
+        return True
+
+    def stop_reading(self) -> None:
+        self.reading -= 1
+
+    def hold(self, n: int) -> None:
+        """Count `n` more bytes of bodies in memory; a 503 when the queue could not hold them."""
+        if self.buffered + n > self.max_buffered:
+            raise UploadError(503, "the server is busy; try again shortly")
+        self.buffered += n
+
+    def release(self, n: int) -> None:
+        self.buffered -= n
 
     def admit(self) -> bool:
         if self.admitted >= self.capacity:
@@ -106,7 +133,13 @@ class Gate:
         return max(1, math.ceil(self.seconds * self.capacity / self.concurrency))
 
     def state(self) -> dict:
-        return {"running": self.running, "waiting": self.admitted - self.running, "capacity": self.capacity}
+        waiting = self.admitted - self.running
+        return {
+            "running": self.running,
+            "waiting": waiting,
+            "reading": self.reading,
+            "capacity": self.capacity,
+        }
 
 
 def _hashes(page: str, tag: str) -> str:
@@ -167,7 +200,7 @@ def create_app(
     """`browser_dir`: a folder from `autocolor export --onnx` for the page to colorize with in the browser."""
     limits = limits or ServerLimits()
     app = FastAPI(title="autocolor", docs_url=None, redoc_url=None, openapi_url=None)  # docs need a CDN
-    gate = Gate(limits.concurrency, limits.queue)
+    gate = Gate(limits.concurrency, limits.queue, limits.readers, limits.max_upload_bytes)
     recent = RecentImages()
     references = RecentImages(4, cost=lambda _: 1)  # the last few reference photos, matched-ready
     app.state.gate = gate
@@ -210,16 +243,27 @@ def create_app(
 
     @app.post("/api/colorize")
     async def colorize(request: Request) -> Response:
-        if not gate.admit():
-            return _error(
-                503, "the server is busy; try again shortly", {"Retry-After": str(gate.retry_after())}
-            )
-        name = "upload"
+        busy = {"Retry-After": str(gate.retry_after())}
+        if not gate.start_reading():
+            return _error(503, "the server is busy; try again shortly", busy)
+        name, held, admitted = "upload", [0], False
+
+        def hold(n: int) -> None:
+            gate.hold(n)
+            held[0] += n
+
         try:
-            upload = await read_upload(request.headers, request.stream(), limits.max_upload_bytes)
+            body = paced(request.stream(), limits.min_upload_rate, limits.upload_grace_s, hold)
+            try:
+                upload = await read_upload(request.headers, body, limits.max_upload_bytes)
+            finally:
+                gate.stop_reading()
             name = upload.filename
+            if not gate.admit():
+                return _error(503, "the server is busy; try again shortly", busy)
+            admitted = True
             size = parse_render_size(upload.fields.get("render_size"), limits.max_render_size)
-            # the page's hint editor and vividness slider: the same photo will come again
+            # the page's hint editor, vividness slider and reference: the same photo will come again
             editing = any(k in upload.fields for k in ("hints", "vividness")) or upload.reference is not None
             hints = parse_hints_field(upload.fields.get("hints"))
             vividness = parse_vividness(upload.fields.get("vividness"), colorizer)
@@ -238,9 +282,12 @@ def create_app(
                 references,
                 overlay,
             )
-        except UploadError as e:  # the rest of the body may be unread: close rather than drain it
+        except UploadError as e:  # the body may be unread: read (and drop) what comes within a second, so
+            # the client is reading when the answer comes rather than meeting a reset connection
+            if e.status != 408:
+                await drain(request.receive, seconds=1.0, max_bytes=2 * limits.max_upload_bytes)
             message = f"{name}: {e.message}" if name != "upload" else e.message
-            return _error(e.status, message, {"Connection": "close"})
+            return _error(e.status, message, {"Connection": "close", **(busy if e.status == 503 else {})})
         except ImageError as e:
             return _error(STATUS.get(e.kind, 400), str(e))
         except ClientDisconnect:
@@ -249,7 +296,9 @@ def create_app(
             log.exception("colorizing %r failed", name)
             return _error(500, f"{name}: colorizing failed (the details are in the server's log)")
         finally:
-            gate.leave()
+            gate.release(held[0])
+            if admitted:
+                gate.leave()
         headers = {"Content-Disposition": content_disposition(name)}
         if confidence is not None:
             headers["X-Reference-Confidence"] = f"{confidence:.4f}"

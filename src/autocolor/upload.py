@@ -10,12 +10,13 @@ edits reuse.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
@@ -167,6 +168,49 @@ async def read_upload(
         reference = (label(parts.filenames[reference_field]), b"".join(parts.chunks[reference_field]))
     data = b"".join(parts.chunks[file_field])
     return Upload(label(parts.filenames[file_field]), data, parts.fields, reference)
+
+
+async def paced(
+    stream: AsyncIterator[bytes], min_rate: int, grace: float, hold: Callable[[int], None] | None = None
+) -> AsyncIterator[bytes]:
+    """A body's chunks, as long as they keep coming: after `grace` seconds, on average at least `min_rate`
+    bytes/s since the start, else UploadError 408 (a client that trickles a byte a second loses its place
+    within `grace` seconds; a real upload at any network speed worth the name never notices). `hold(n)` is
+    told of each chunk's bytes (and may refuse them by raising)."""
+    loop = asyncio.get_running_loop()
+    start, received = loop.time(), 0
+    chunks = stream.__aiter__()
+    while True:
+        allowed = start + grace + received / min_rate - loop.time()
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), timeout=max(allowed, 0.0))
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise UploadError(
+                408,
+                f"the upload came too slowly ({received} bytes in {loop.time() - start:.0f} s; "
+                f"at least {min_rate / 1024:g} KB/s is needed)",
+            ) from None
+        received += len(chunk)
+        if hold is not None:
+            hold(len(chunk))
+        yield chunk
+
+
+async def drain(receive: Callable[[], Awaitable[dict]], seconds: float, max_bytes: int) -> None:
+    """Read and drop the rest of a request's body for at most `seconds` and `max_bytes` (a lingering close:
+    an answer sent while the client is still sending would otherwise meet a connection reset)."""
+    loop = asyncio.get_running_loop()
+    end, dropped = loop.time() + seconds, 0
+    while dropped <= max_bytes:
+        try:
+            message = await asyncio.wait_for(receive(), timeout=max(end - loop.time(), 0.0))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
 
 
 class RecentImages:

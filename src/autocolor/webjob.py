@@ -15,12 +15,13 @@ from urllib.parse import quote
 import numpy as np
 from PIL import Image
 
+from .config import RENDER_SIZES
 from .hints import Hint
 from .io import ImageError, load_image
 from .pipeline import Colorizer
 from .upload import RecentImages, UploadError
 
-MIN_RENDER_SIZE = 16
+MIN_RENDER_SIZE = RENDER_SIZES[0]
 
 
 def content_disposition(name: str) -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..config import RENDER_SIZES
 from .options import add_backend, add_vividness, counts, int_range, shard
 
 
@@ -120,7 +121,9 @@ def add_colorize(sub) -> None:
     c.add_argument("-o", "--output", default="colorized", help="output folder (default: colorized/)")
     c.add_argument("--weights", help="generator folder (config.json + model.safetensors); default: bundled")
     c.add_argument(
-        "--render-size", type=int_range(16), help="long side the network sees (default: the model's)"
+        "--render-size",
+        type=int_range(*RENDER_SIZES),
+        help="long side the network sees (default: the model's)",
     )
     c.add_argument(
         "--side-by-side", action="store_true", help="also write NAME.side-by-side.EXT: gray | colour"
@@ -257,7 +260,7 @@ def add_evaluate(sub) -> None:
     )
     from ..io import DEFAULT_MAX_PIXELS
 
-    e.add_argument("--render-size", type=int_range(16))
+    e.add_argument("--render-size", type=int_range(*RENDER_SIZES))
     e.add_argument("--out", help="folder for per_image.csv, summary.json, summary.md and the gallery")
     e.add_argument(
         "--limit", type=int_range(1), help="only the first N photos in name order (or frames of a video)"

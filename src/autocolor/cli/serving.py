@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..config import RENDER_SIZES
 from .options import add_backend, add_vividness, int_range, vividness
 
 
@@ -44,7 +45,7 @@ def add_serve(sub) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int_range(0, 65535), default=8000, help="0: any free port")
     s.add_argument("--weights", help="generator folder (default: bundled)")
-    s.add_argument("--render-size", type=int_range(16, 1024), help="long side the network sees")
+    s.add_argument("--render-size", type=int_range(*RENDER_SIZES), help="long side the network sees")
     s.add_argument("--max-upload-mb", type=int_range(1), default=40)
     s.add_argument("--max-pixels", type=int_range(1), default=50_000_000)
     s.add_argument(
@@ -129,7 +130,7 @@ def add_export(sub) -> None:
     x.add_argument(
         "--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)"
     )
-    x.add_argument("--render-size", type=int)
+    x.add_argument("--render-size", type=int_range(*RENDER_SIZES))
     x.add_argument("--chroma-gain", type=float)
     x.add_argument(
         "--guide-radius", type=int, help="guided upsampling radius in render pixels (0 = bilinear)"

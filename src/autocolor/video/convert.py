@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 import av
 from tqdm import tqdm
 
+from ..batch import Interrupted
 from ..hints import HintLike
 from ..io import atomic_open
 from ..pipeline import Colorizer
@@ -48,18 +50,20 @@ def colorize_video(
     progress: bool = False,
     hints: Sequence[HintLike] = (),
     reference: Reference | None = None,
+    stop: threading.Event | None = None,
 ) -> VideoResult:
     """Colorize the video `src` into `dst` (.mp4, .mkv or .mov; H.264 at quality `crf`, lower is better).
 
     Keeps the input's size, frame count, timestamps, frame rate, rotation metadata and audio. Raises VideoError
     (an ImageError) with one clear reason for a file that is not a readable video, and ValueError for a `dst`
     that is `src`. `hints` (frame pixels) apply to every frame; `reference` (from `Colorizer.reference`)
-    colours every shot (see `colorize_frames`)."""
+    colours every shot (see `colorize_frames`). When `stop` is set (Ctrl-C in a batch) it gives up within a
+    frame, leaving nothing behind, and raises batch.Interrupted."""
     if Path(dst).resolve() == Path(src).resolve():
         raise ValueError(f"{dst}: the output would overwrite its input video; choose another output path")
     try:
         return _colorize_video(
-            colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference
+            colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference, stop
         )
     except VideoError:
         raise
@@ -68,11 +72,11 @@ def colorize_video(
 
 
 def _colorize_video(
-    colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference
+    colorizer, src, dst, stabilize, render_size, crf, preset, config, progress, hints, reference, stop
 ) -> VideoResult:
     start = time.perf_counter()
     fmt = output_format(dst)
-    with VideoReader(src) as reader, atomic_open(dst) as file:
+    with VideoReader(src) as reader, atomic_open(dst, stable=True) as file:
         writer = VideoWriter(file, fmt, reader, crf, preset)
         stamps: deque = deque()
 
@@ -91,6 +95,8 @@ def _colorize_video(
         try:
             colored = colorize_frames(colorizer, frames(), stabilize, render_size, config, hints, reference)
             for out in colored:
+                if stop is not None and stop.is_set():
+                    raise Interrupted
                 writer.write(out, stamps.popleft())
                 bar.update()
             writer.close()

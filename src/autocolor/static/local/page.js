@@ -10,6 +10,7 @@ const KEY = "autocolor.on-this-device";
 let worker = null;
 let nextId = 0;
 const pending = new Map();
+let deviceLimit = null; // "up to N megapixels each": the limit of colorizing on this device (from the manifest)
 
 function startWorker() {
   if (worker) return worker;
@@ -54,6 +55,8 @@ function describe(note = "") {
   text.textContent = toggle.checked
     ? `Colorize on this device: photos never leave this computer${note}`
     : "Colorize on this device (off: photos are sent to this server to be colorized)";
+  const limits = document.getElementById("limits"); // the drop zone quotes the limits of the path in use
+  if (limits) limits.textContent = toggle.checked && deviceLimit ? deviceLimit : limits.dataset.server;
 }
 
 async function init() {
@@ -64,6 +67,8 @@ async function init() {
     text.textContent = "This server's model has no browser version: photos are sent to this server.";
     return;
   }
+  const { max_pixels } = await manifest.json();
+  deviceLimit = `up to ${max_pixels / 1e6} megapixels each`;
   toggle.onchange = () => {
     localStorage.setItem(KEY, toggle.checked ? "on" : "off");
     describe();
