@@ -87,8 +87,18 @@ def export_site(out_dir: str | Path, weights: str | Path | None = None) -> Path:
             "write them first with `autocolor export --onnx DIR` and pass --weights DIR"
         )
     files, manifest = browser_model(onnx_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: is a file, not a folder; choose an empty or new folder for the site")
     if out.exists() and any(out.iterdir()) and not (out / "model" / "manifest.json").is_file():
         raise ValueError(f"{out}: exists and is not an autocolor site; choose an empty or new folder")
+    try:
+        _write_site(out, files, manifest)
+    except OSError as e:
+        raise ValueError(f"{out}: cannot write the site there ({e.strerror or e})") from None
+    return out
+
+
+def _write_site(out: Path, files: dict, manifest: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         static_dir(), out / "static", dirs_exist_ok=True, ignore=shutil.ignore_patterns("index.html")
@@ -101,7 +111,6 @@ def export_site(out_dir: str | Path, weights: str | Path | None = None) -> Path:
     headers = "".join(f"  {k}: {v}\n" for k, v in ISOLATION_HEADERS.items())
     (out / "_headers").write_text(f"/*\n{headers}")
     (out / "README.txt").write_text(SITE_README)
-    return out
 
 
 SITE_README = """autocolor: colorize black-and-white photos in your browser. Photos never leave your computer.

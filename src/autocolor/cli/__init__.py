@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from .. import __version__
@@ -49,7 +50,14 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     """The `autocolor` command: `main`, and on Ctrl-C an exit that does not wait for worker threads (a video
     being written, onnxruntime's pool) to notice; everything worth keeping was recorded before."""
-    code = main()
+    code = 130
+    try:
+        code = main()
+    except KeyboardInterrupt:  # a second Ctrl-C while the first was being handled
+        pass
+    finally:
+        if code == 130:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     if code == 130:
         sys.stdout.flush()
         sys.stderr.flush()
