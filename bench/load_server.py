@@ -5,10 +5,16 @@ While `--clients` uploads run at once (one of them `--big-megapixels`, two of th
 a Content-Length over the limit, and chunked with no length) while the server's write counter
 (/proc/PID/io wchar: every byte it writes, to files or sockets) and its temp folder are watched.
 
-Prints one JSON line (an oversized status 0: no answer within 10 s without the body) and exits 1 if a target is missed: /healthz p99 < 100 ms, server peak RSS < 1.5 GB, the
-oversized upload refused with nothing written, every error body JSON {"error": ...}.
+Before the burst, `--slow-clients` connections send their headers and then a byte a second (slow-loris), and
+one real upload of `--megapixels` is timed while they hold on; they stay through the burst.
+
+Prints one JSON line (an oversized status 0: no answer within 10 s without the body) and exits 1 if a target
+is missed: /healthz p99 < 100 ms, server peak RSS < 1.5 GB, the oversized upload refused with nothing written,
+every error body JSON {"error": ...}, the real upload beside the slow clients answered 200 within 10 s and the
+slow clients cut off (408).
 
     .venv/bin/python bench/load_server.py [--weights DIR] [--clients 20] [--megapixels 2] [--big-megapixels 40]
+                                          [--slow-clients 12]
 """
 
 from __future__ import annotations
@@ -106,6 +112,37 @@ def _oversized(port: int, size: int, chunked: bool) -> tuple[int, bool]:
     return status, ok
 
 
+def _trickle(port: int, stop: threading.Event) -> int:
+    """A slow client: headers, then one byte a second until answered or `stop`; -> the status it got (0: none)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.putrequest("POST", "/api/colorize")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+    conn.putheader("Content-Length", "1000000")
+    conn.endheaders()
+    try:
+        for byte in _head("slow.jpg"):
+            if stop.is_set():
+                return 0
+            conn.send(bytes([byte]))
+            conn.sock.settimeout(0.0)
+            try:
+                if conn.sock.recv(1, 2):  # MSG_PEEK: an answer has arrived
+                    break
+            except BlockingIOError:
+                pass
+            finally:
+                conn.sock.settimeout(120)
+            stop.wait(1.0)
+    except OSError:  # answered and closed while we were sending
+        pass
+    try:
+        return conn.getresponse().status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", help="generator folder (default: bundled)")
@@ -113,6 +150,7 @@ def main() -> int:
     ap.add_argument("--megapixels", type=float, default=2.0)
     ap.add_argument("--big-megapixels", type=float, default=40.0)
     ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--slow-clients", type=int, default=12, help="connections sending a byte a second")
     ap.add_argument("--port", type=int, default=0, help="0: any free port")
     ap.add_argument(
         "--server-args",
@@ -176,12 +214,24 @@ def main() -> int:
 
         poller = threading.Thread(target=poll)
         poller.start()
+        stop_slow = threading.Event()
+        slow_pool = ThreadPoolExecutor(max(1, args.slow_clients))
+        slow = [slow_pool.submit(_trickle, port, stop_slow) for _ in range(args.slow_clients)]
+        while (
+            args.slow_clients
+            and json.loads(_request(port, "GET", "/healthz")[2])["reading"] < args.slow_clients
+        ):
+            time.sleep(0.05)
+        beside_slow = post(("real.jpg", small, small_size))
         t0 = time.perf_counter()
         with ThreadPoolExecutor(len(uploads)) as pool:
             results = list(pool.map(post, uploads))
         wall = time.perf_counter() - t0
         done.set()
         poller.join()
+        slow_statuses = [f.result() for f in slow]
+        stop_slow.set()
+        slow_pool.shutdown()
         peak_mb = _proc(server.pid, "status", "VmHWM:") / 1024
 
         limit = json.loads(_request(port, "GET", "/healthz")[2])["max_upload_bytes"]
@@ -198,6 +248,9 @@ def main() -> int:
             "small_image": f"{small_size[0]}x{small_size[1]}",
             "statuses": statuses,
             "big_upload_s": round(results[0][3], 1),
+            "slow_clients": args.slow_clients,
+            "upload_beside_slow_clients": {"status": beside_slow[1], "seconds": round(beside_slow[3], 2)},
+            "slow_client_statuses": {s: slow_statuses.count(s) for s in set(slow_statuses)},
             "wall_s": round(wall, 1),
             "healthz_samples": len(lat),
             "healthz_p50_ms": round(1000 * statistics.median(lat), 1),
@@ -217,6 +270,8 @@ def main() -> int:
             and report["temp_files"] == 0,
             "every_error_json": all(ok for _, _, ok, _ in results) and all(ok for _, ok in refused),
             "good_uploads_ok": statuses.get(200, 0) == len(uploads) - 2,
+            "real_upload_beside_slow_clients_200_within_10s": beside_slow[1] == 200 and beside_slow[3] < 10,
+            "slow_clients_cut_off": all(s == 408 for s in slow_statuses),
         }
         print(json.dumps({**report, "checks": checks}))
         return 0 if all(checks.values()) else 1
