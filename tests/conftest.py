@@ -47,14 +47,28 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 
 
 def as_nobody(cmd: list[str], cwd) -> subprocess.CompletedProcess:
-    """Run `cmd` (with this checkout's sources) as a user without privileges, so file permissions apply even
-    when the tests run as root; skipped where that cannot be done."""
+    """Run `cmd` (with this checkout's sources) as a user without privileges, so write permissions apply even
+    when the tests run as root; skipped where that cannot be done.
+
+    As root, the user keeps one capability, CAP_DAC_READ_SEARCH (read any file, enter any folder), so it can
+    run this checkout's Python and sources wherever the clone lives, a mode-700 home included; writes still
+    meet every permission. Python code that must meet read permissions too starts with DROP_CAPABILITIES."""
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv: cannot take permissions away")
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        keep = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *keep, *cmd]
     src = str(Path(__file__).resolve().parents[1] / "src")
     return subprocess.run(cmd, cwd=cwd, env={"PYTHONPATH": src}, capture_output=True, text=True)
+
+
+# For `python -c` code run by as_nobody: give up every capability (after the imports), so reads meet
+# permissions too. capset(2) with version 3 and all sets empty; a no-op for a user that has none.
+DROP_CAPABILITIES = (
+    "import ctypes\n"
+    "_hdr, _data = (ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()\n"
+    "assert ctypes.CDLL(None, use_errno=True).capset(_hdr, _data) == 0\n"
+)
 
 
 def real_photos(split: str = "train", n: int = 4) -> list[Path]:

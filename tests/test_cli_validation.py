@@ -22,7 +22,10 @@ from autocolor.cli import main
         (["colorize", "x.jpg", "--max-pixels", "0"], "--max-pixels: must be at least 1, got 0"),
         (["colorize", "x.jpg", "--workers", "0"], "--workers: must be at least 1, got 0"),
         (["evaluate", "--data", "d", "--max-pixels", "0"], "--max-pixels: must be at least 1, got 0"),
-        (["evaluate", "--data", "d", "--render-size", "-8"], "--render-size: must be between 16 and 1024, got -8"),
+        (
+            ["evaluate", "--data", "d", "--render-size", "-8"],
+            "--render-size: must be between 16 and 1024, got -8",
+        ),
         (["evaluate", "--data", "d", "--limit", "0"], "--limit: must be at least 1, got 0"),
         (["prepare", "grayscale", "--original", "a", "--grayscale", "b", "--workers", "0"], "at least 1"),
         (

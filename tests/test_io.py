@@ -200,7 +200,7 @@ def test_permission_denied_is_reported_as_such():
     import sys
     import tempfile
 
-    from conftest import as_nobody
+    from conftest import DROP_CAPABILITIES, as_nobody
 
     root = tempfile.mkdtemp()  # a folder the unprivileged user can reach
     os.chmod(root, 0o755)
@@ -208,7 +208,8 @@ def test_permission_denied_is_reported_as_such():
     os.chmod(f"{root}/secret.png", 0o000)
     code = (
         "from autocolor.io import ImageError, load_image\n"
-        "try:\n    load_image('secret.png')\nexcept ImageError as e:\n    print(e.kind, '|', e)\n"
+        + DROP_CAPABILITIES
+        + "try:\n    load_image('secret.png')\nexcept ImageError as e:\n    print(e.kind, '|', e)\n"
     )
     r = as_nobody([sys.executable, "-c", code], root)
     assert r.stdout.strip() == "unreadable | secret.png: permission denied (cannot read the file)", r.stderr
