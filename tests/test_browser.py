@@ -192,7 +192,7 @@ def test_the_server_serves_the_browser_model_with_its_own_settings(tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from autocolor.backends import bundled_weights
+    from autocolor.model_folder import bundled_weights
     from autocolor.pipeline import Colorizer
     from autocolor.server import create_app
 

@@ -3,10 +3,10 @@ import shutil
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import autocolor.checkpoint as ckpt
-from autocolor.checkpoint import checkpoint_state, latest_checkpoint, load_pretrained, save_checkpoint
+from autocolor.checkpoint import checkpoint_state, latest_checkpoint, save_checkpoint
 
 
 def _net(value: float) -> torch.nn.Module:
@@ -100,18 +100,19 @@ def _generator_folder(tmp_path, tiny_weights, extra: dict):
     return folder
 
 
-def test_unknown_config_key_from_a_newer_version_loads_with_a_warning(tmp_path, tiny_weights):
-    folder = _generator_folder(tmp_path, tiny_weights, {"tile_overlap": 16})
-    with pytest.warns(UserWarning, match="tile_overlap"):
-        model = load_pretrained(folder)
-    x = torch.rand(1, 1, 64, 64) * 2 - 1
-    assert torch.equal(model(x), load_pretrained(tiny_weights)(x))
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_a_setting_from_a_newer_version_is_one_clear_error(tmp_path, tiny_weights, backend):
+    """One policy for settings this version does not know, whichever way the folder is read: an error naming
+    them, the version that wrote them and the fix."""
+    from autocolor.pipeline import Colorizer
 
+    folder = _generator_folder(tmp_path, tiny_weights, {"tile_overlap": 16, "autocolor_version": "9.0"})
+    if backend == "onnx":
+        pytest.importorskip("onnx")
+        from autocolor.onnx_export import export_onnx
 
-def test_unknown_config_key_that_changes_the_network_is_refused(tmp_path, tiny_weights):
-    folder = _generator_folder(tmp_path, tiny_weights, {"attention": True})
-    weights = load_file(str(folder / "model.safetensors"))
-    weights["attention.proj.weight"] = torch.zeros(4, 4)
-    save_file(weights, str(folder / "model.safetensors"))
-    with pytest.raises(ValueError, match="attention.*upgrade autocolor"):
-        load_pretrained(folder)
+        export_onnx(tiny_weights, tmp_path / "onnx")
+        (tmp_path / "onnx" / "config.json").write_text((folder / "config.json").read_text())
+        folder = tmp_path / "onnx"
+    with pytest.raises(ValueError, match=r"tile_overlap were written by autocolor 9\.0 .* upgrade autocolor"):
+        Colorizer.from_pretrained(folder, backend=backend)

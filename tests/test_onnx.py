@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,9 @@ from conftest import colourful, real_photos
 from PIL import Image
 
 import autocolor
-from autocolor.backends import COMPOSER_GRAPHS, bundled_weights, choose_backend
+from autocolor.backends import choose_backend
 from autocolor.composer import Compose, Guide, Lightness
+from autocolor.model_folder import COMPOSER_GRAPHS, bundled_weights
 from autocolor.pipeline import Colorizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,8 +57,9 @@ def test_onnx_matches_torch_on_small_images(tiny_onnx, tiny_weights, size):
 
 
 def test_generator_graph_has_dynamic_batch_and_size(tiny_onnx, tiny_weights):
-    from autocolor.backends import OnnxBackend, read_config
+    from autocolor.backends import OnnxBackend
     from autocolor.checkpoint import load_pretrained
+    from autocolor.model_folder import read_config
 
     backend = OnnxBackend(tiny_onnx, read_config(tiny_onnx))
     model = load_pretrained(tiny_weights)
@@ -143,3 +146,35 @@ def test_unknown_backend_and_missing_graphs_are_clear_errors(tiny_weights):
         Colorizer.from_pretrained(tiny_weights, backend="tensorflow")
     with pytest.raises(FileNotFoundError, match="export"):
         Colorizer.from_pretrained(tiny_weights, backend="onnx")
+
+
+def test_a_hugging_face_hub_id_loads_from_the_hub_cache_offline(tiny_onnx, tmp_path):
+    """`Colorizer.from_pretrained("owner/name")` through huggingface_hub, from a cache laid out as the hub lays
+    it out (models--owner--name/refs/main -> snapshots/REVISION/...), with the network forbidden."""
+    pytest.importorskip("huggingface_hub")
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--old-photos"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    snapshot = repo / "snapshots" / revision
+    snapshot.parent.mkdir()
+    shutil.copytree(tiny_onnx, snapshot)
+    code = (
+        "from autocolor import Colorizer\n"
+        "import numpy as np\n"
+        "c = Colorizer.from_pretrained('someone/old-photos')\n"
+        "print(c.backend.name, c.colorize(np.zeros((20, 30), np.uint8)).size)\n"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["onnx", "(30,", "20)"]
+    missing = subprocess.run([sys.executable, "-c", code.replace("old-photos", "nothing-here")], env=env,
+                             capture_output=True, text=True)  # fmt: skip
+    assert missing.returncode == 1 and "not found on the Hugging Face Hub" in missing.stderr
+
+
+def test_an_exported_folder_carries_a_model_card(tiny_onnx):
+    card = (tiny_onnx / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: autocolor\n") and "Colorizer.from_pretrained" in card
+    assert "generator.onnx" in card and "render_size" in card

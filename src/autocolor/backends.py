@@ -18,43 +18,17 @@ composer.py. `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch 
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
-import json
 import os
 import sys
-import warnings
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .config import GeneratorConfig, generator_config_from_dict
+from .config import GeneratorConfig
+from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, WEIGHTS_NAME, bundled_weights, read_config, resolve
 
-CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
-GENERATOR_ONNX = "generator.onnx"
-COMPOSER_GRAPHS = ("lightness", "guide", "compose")  # each saved as NAME.onnx
 BACKENDS = ("auto", "onnx", "torch")
-
-
-def bundled_weights() -> Path:
-    """The folder of the default generator shipped inside the package (ONNX graphs + safetensors)."""
-    return Path(str(resources.files("autocolor") / "weights"))
-
-
-def read_config(directory: str | os.PathLike) -> GeneratorConfig:
-    path = Path(directory) / CONFIG_NAME
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{directory}: no {CONFIG_NAME} (expected a folder written by save_pretrained, "
-            "`autocolor export`, or a training run's generator/ folder)"
-        )
-    raw = json.loads(path.read_text())
-    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
-    unknown = sorted(set(raw) - known)
-    if unknown:  # a newer version's setting; the ONNX graph carries the network itself
-        warnings.warn(f"{path}: ignoring keys unknown to this autocolor: {', '.join(unknown)}", stacklevel=2)
-    return generator_config_from_dict({k: v for k, v in raw.items() if k in known})
 
 
 def _has(module: str) -> bool:
@@ -100,14 +74,15 @@ def choose_backend(
 def load_backend(
     directory: str | os.PathLike, backend: str = "auto", device: str = "cpu", precision: str = "fp32"
 ):
-    """The backend for a model folder (see `choose_backend`); its `.config` is the folder's GeneratorConfig."""
-    directory = Path(directory)
+    """The backend for a model folder or Hub id (see `choose_backend`); its `.config` is the folder's
+    GeneratorConfig."""
+    directory = resolve(directory)
     config = read_config(directory)
     if choose_backend(directory, backend, device, precision) == "onnx":
         return OnnxBackend(directory, config)
     from .torch_backend import TorchBackend
 
-    return TorchBackend(directory, config, device, precision)
+    return TorchBackend(directory, device, precision)
 
 
 def _import_onnxruntime():

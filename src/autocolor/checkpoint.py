@@ -6,14 +6,11 @@ run killed mid-write leaves the previous checkpoint intact. A failed save raises
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import pickle
 import random
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +18,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
-from . import __version__
-from .backends import CONFIG_NAME, WEIGHTS_NAME
-from .config import GeneratorConfig, generator_config_from_dict
 from .io import atomic_open, publish
+from .model_folder import WEIGHTS_NAME, read_config, resolve, with_overrides, write_card, write_config
 from .models import UNet, build_generator
 
 
@@ -68,40 +63,23 @@ def save_pretrained(model: UNet, directory: str | os.PathLike, dtype: torch.dtyp
     """Write `config.json` + `model.safetensors` (optionally stored as `dtype`, e.g. torch.float16)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    cfg = unwrap(model).config
-    atomic_write_bytes(directory / CONFIG_NAME, (json.dumps(cfg.__dict__, indent=2) + "\n").encode())
+    write_config(directory, unwrap(model).config)
     save_tensors(model, directory / WEIGHTS_NAME, dtype)
     return directory
 
 
 def load_pretrained(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> UNet:
-    """Rebuild the generator from `config.json` and load its weights strictly; eval mode."""
-    directory = Path(directory)
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        if not (directory / name).is_file():
-            raise FileNotFoundError(
-                f"{directory}: no {name} (expected a folder written by save_pretrained or "
-                "a training run's generator/ folder)"
-            )
-    raw = json.loads((directory / CONFIG_NAME).read_text())
-    known = {f.name for f in dataclasses.fields(GeneratorConfig)}
-    unknown = sorted(set(raw) - known)
-    model = build_generator(generator_config_from_dict({k: v for k, v in raw.items() if k in known}))
-    try:
-        load_tensors(model, directory / WEIGHTS_NAME)
-    except RuntimeError as e:
-        if not unknown:
-            raise
-        raise ValueError(
-            f"{directory / CONFIG_NAME}: keys {', '.join(unknown)} are unknown to autocolor {__version__} and "
-            "change the network (its weights do not fit without them); upgrade autocolor to load it"
-        ) from e
-    if unknown:  # a newer version's setting that leaves the network as this version builds it
-        warnings.warn(
-            f"{directory / CONFIG_NAME}: ignoring keys unknown to autocolor {__version__}: "
-            f"{', '.join(unknown)} (written by a newer version?); the weights fit this version's network",
-            stacklevel=2,
+    """Rebuild the generator of a model folder (or Hub id) from `config.json` and load its weights strictly;
+    eval mode."""
+    directory = resolve(directory)
+    config = read_config(directory)
+    if not (directory / WEIGHTS_NAME).is_file():
+        raise FileNotFoundError(
+            f"{directory}: no {WEIGHTS_NAME} (expected a folder written by save_pretrained or "
+            "a training run's generator/ folder)"
         )
+    model = build_generator(config)
+    load_tensors(model, directory / WEIGHTS_NAME)
     return model.to(map_location).eval()
 
 
@@ -109,13 +87,12 @@ def export_pretrained(
     src: str | os.PathLike, dst: str | os.PathLike, half: bool = True, **config_overrides: Any
 ) -> Path:
     """Copy a generator folder, optionally storing its weights as float16 and changing colorizing defaults
-    (e.g. render_size, chroma_gain) in its config.json."""
+    (e.g. render_size, chroma_gain) in its config.json; with a model card, ready to push to a hub."""
     model = load_pretrained(src)
-    for key, value in config_overrides.items():
-        if not hasattr(model.config, key):
-            raise ValueError(f"unknown generator config key '{key}'")
-        setattr(model.config, key, value)
-    return save_pretrained(model, dst, torch.float16 if half else None)
+    model.config = with_overrides(model.config, **config_overrides)
+    out = save_pretrained(model, dst, torch.float16 if half else None)
+    write_card(out, model.config)
+    return out
 
 
 # --- training checkpoints: checkpoints/step_0001000/{generator,discriminator,ema}.safetensors + state.pt
@@ -201,12 +178,6 @@ def checkpoint_state(path: Path) -> dict[str, Any]:
 def load_weights(path: Path, models: dict[str, torch.nn.Module]) -> None:
     for name, model in models.items():
         load_tensors(model, path / f"{name}.safetensors")
-
-
-def load_checkpoint(path: Path, models: dict[str, torch.nn.Module]) -> dict[str, Any]:
-    """Load the networks' weights strictly and return the training state."""
-    load_weights(path, models)
-    return checkpoint_state(path)
 
 
 def capture_rng() -> dict[str, Any]:

@@ -81,6 +81,17 @@ class GeneratorConfig:
     hint_reach: float = 0.25
 
 
+# GeneratorConfig's colorizing defaults: how a trained network is used (they may differ between a model's
+# copies, be overridden on export, change when a run resumes); every other field is its architecture
+COLORIZING_DEFAULTS = ("render_size", "chroma_gain", "temperature", "guide_radius", "guide_eps", "hint_sigma_s",
+                       "hint_sigma_r", "hint_reach")  # fmt: skip
+
+
+def architecture(config: GeneratorConfig) -> dict[str, Any]:
+    """The generator's architecture: every setting but the colorizing defaults (what its weights depend on)."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in COLORIZING_DEFAULTS}
+
+
 @dataclass
 class DiscriminatorConfig:
     """PatchGAN conditioned on L. Defaults are the 70x70 PatchGAN (C64-C128-C256-C512)."""

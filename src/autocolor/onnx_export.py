@@ -1,6 +1,7 @@
 """`autocolor export --onnx DIR`: the generator and the colour path as ONNX graphs, for onnxruntime.
 
     DIR/config.json       the generator's config (render size, chroma gain, guided upsampling, input channels)
+    DIR/README.md         a model card (model_folder.write_card), so DIR can be pushed to a model hub as it is
     DIR/generator.onnx    input (B, C, H, W) float32 -> ab (B, 2, H, W) (and `features` for a model with an
                           encoder); B, H, W dynamic (H, W multiples of 2**num_downs); weights stored as
                           float16 when they are exactly float16 values
@@ -11,7 +12,6 @@ Exported with torch.onnx (dynamo) at opset 18 and checked against PyTorch on a r
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,10 +22,10 @@ import torch
 from onnx import numpy_helper
 from torch.export import Dim
 
-from .backends import COMPOSER_GRAPHS, CONFIG_NAME, GENERATOR_ONNX
 from .checkpoint import atomic_write_bytes, load_pretrained
 from .composer import Compose, Guide, Lightness
 from .io import publish
+from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, with_overrides, write_card, write_config
 
 OPSET = 18
 
@@ -133,18 +133,15 @@ def export_composer(directory: Path) -> None:
 def export_onnx(weights: str | Path, out: str | Path, **config_overrides) -> Path:
     """Write `out`/ with config.json, generator.onnx and the colour-path graphs; returns `out`."""
     model = load_pretrained(weights)
-    for key, value in config_overrides.items():
-        if not hasattr(model.config, key):
-            raise ValueError(f"unknown generator config key '{key}'")
-        setattr(model.config, key, value)
+    model.config = with_overrides(model.config, **config_overrides)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
         export_generator(model, tmp / GENERATOR_ONNX)
         export_composer(tmp)
-        cfg = json.dumps(model.config.__dict__, indent=2) + "\n"
-        atomic_write_bytes(tmp / CONFIG_NAME, cfg.encode())
+        write_config(tmp, model.config)
+        write_card(tmp, model.config)
         if out.exists():
             for f in tmp.iterdir():
                 publish(f, out / f.name)

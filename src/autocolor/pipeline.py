@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from .backends import bundled_weights, load_backend
+from .backends import load_backend
 from .config import AB_SCALE, RENDER_SIZES, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_ab, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
+from .model_folder import bundled_weights
 from .propagate import propagate_hints
 from .reference import Match, Reference, cells, match, take_colours
 

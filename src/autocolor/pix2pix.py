@@ -16,7 +16,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .checkpoint import load_pretrained, unwrap
 from .color import rgb_to_model
 from .color_classes import class_loss, rebalancing_weights
-from .config import AB_SCALE, Config
+from .config import AB_SCALE, Config, architecture
 from .hint_sim import simulate_hints
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
 from .models import PatchGAN, UNet, build_generator
@@ -89,9 +89,8 @@ class Pix2PixStep:
     def _init_generator(self, path: str) -> None:
         """Start from a trained generator of the same architecture (colorizing defaults may differ)."""
         init = load_pretrained(path)
-        mine, theirs = dict(self.cfg.generator.__dict__), dict(init.config.__dict__)
-        for key in ("render_size", "chroma_gain", "hints", "temperature", "guide_radius", "guide_eps"):
-            mine.pop(key), theirs.pop(key)
+        mine, theirs = architecture(self.cfg.generator), architecture(init.config)
+        mine.pop("hints"), theirs.pop("hints")  # hint inputs may be added (below), never taken away
         if mine != theirs or (init.config.hints and not self.cfg.generator.hints):
             raise ValueError(f"{path}: its generator config {init.config} differs from this run's")
         state = init.state_dict()

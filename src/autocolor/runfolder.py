@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import latest_checkpoint
-from .config import Config
+from .config import COLORIZING_DEFAULTS, Config
 from .io import atomic_open
 
 # Settings a resumed run may change: they do not alter the updates already made nor the stream of batches
@@ -27,12 +27,8 @@ RESUMABLE = frozenset(
         "train.num_workers",
         "train.cache_images",
         "train.init_generator",  # only read when a run starts
-        "generator.render_size",
-        "generator.chroma_gain",
-        "generator.temperature",
-        "generator.guide_radius",
-        "generator.guide_eps",
     }
+    | {f"generator.{key}" for key in COLORIZING_DEFAULTS}  # how the network is used, not what it is
 )
 
 

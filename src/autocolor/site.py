@@ -20,9 +20,9 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from .backends import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
+from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 
 GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS}}
 # Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.

@@ -13,7 +13,6 @@ import torch
 
 from .checkpoint import load_pretrained
 from .composer import Compose, Guide, Lightness
-from .config import GeneratorConfig
 from .models import UNet
 from .precision import autocast
 
@@ -24,7 +23,6 @@ class TorchBackend:
     def __init__(
         self,
         directory: Path | None,
-        config: GeneratorConfig | None = None,
         device: str | torch.device = "cpu",
         precision: str = "fp32",
         model: UNet | None = None,

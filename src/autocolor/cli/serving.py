@@ -86,8 +86,8 @@ def _export_weights(args: argparse.Namespace) -> int:
     except ImportError as e:
         print(f"error: export needs the [train] extra: pip install 'autocolor[train]' ({e})", file=sys.stderr)
         return 2
-    from ..backends import bundled_weights
     from ..config import vividness_to_temperature
+    from ..model_folder import bundled_weights
 
     weights = args.weights or bundled_weights()
     temperature = None if args.vividness is None else vividness_to_temperature(args.vividness)

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 from tqdm import tqdm
@@ -21,11 +22,13 @@ from tqdm import tqdm
 from ..batch import Interrupted
 from ..hints import HintLike
 from ..io import atomic_open
-from ..pipeline import Colorizer
 from ..reference import Reference
 from .frames import colorize_frames
 from .media import VideoError, VideoReader, VideoWriter, output_format
 from .stabilize import StabilizerConfig
+
+if TYPE_CHECKING:  # the Colorizer calls into this module (colorize_video, colorize_frames)
+    from ..pipeline import Colorizer
 
 
 @dataclass

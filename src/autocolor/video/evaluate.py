@@ -7,16 +7,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from ..color import gray_uint8
 from ..metrics import colorfulness, psnr
-from ..pipeline import Colorizer
 from .flicker import WarpError
 from .frames import ColorStages
 from .media import VideoReader
 from .stabilize import Stabilizer, StabilizerConfig
+
+if TYPE_CHECKING:  # the Colorizer calls into this module (colorize_video, colorize_frames)
+    from ..pipeline import Colorizer
 
 ROWS = ("gray", "per-frame", "stabilized", "truth")
 REFERENCE_ROW = "stabilized+reference"  # with `reference_frame`: stabilised, coloured after that true frame

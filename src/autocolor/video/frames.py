@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from ..hints import HintLike
-from ..pipeline import Colorizer, Prepared
 from ..reference import Reference
 from .stabilize import Stabilizer, StabilizerConfig
+
+if TYPE_CHECKING:  # the Colorizer calls into this module (colorize_video, colorize_frames)
+    from ..pipeline import Colorizer, Prepared
 
 
 @dataclass
