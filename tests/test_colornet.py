@@ -16,7 +16,8 @@ from autocolor.color_classes import (
     rebalancing_weights,
     soft_targets,
 )
-from autocolor.config import AB_SCALE, Config, GeneratorConfig
+from autocolor.colorspace import AB_SCALE
+from autocolor.config import Config, GeneratorConfig
 from autocolor.models import ColorNet, build_generator
 from autocolor.models.effnet import EfficientNetLite0, load_imagenet
 

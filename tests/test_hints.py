@@ -5,7 +5,8 @@ import pytest
 from conftest import colourful
 
 from autocolor.cli import main
-from autocolor.hints import HINT_SIDE, Hint, check_hints, hint_ab, hint_raster, load_hints, parse_color
+from autocolor.colorspace import rgb_to_ab as hint_ab
+from autocolor.hints import HINT_SIDE, Hint, check_hints, hint_raster, load_hints, parse_color
 from autocolor.pipeline import Colorizer
 
 

@@ -17,7 +17,7 @@ import torch
 from kornia.color import lab_to_rgb as _lab_to_rgb
 from kornia.color import rgb_to_lab as _rgb_to_lab
 
-from .config import AB_SCALE, L_SCALE  # noqa: F401  (the scaling lives in config.py, importable without torch)
+from .colorspace import AB_SCALE, L_SCALE  # noqa: F401  (colorspace.py holds the constants, torch-free)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:

@@ -26,16 +26,14 @@ import torch.nn.functional as F
 from kornia.color import rgb_to_xyz, xyz_to_rgb
 from torch import nn
 
-from .color import AB_SCALE
-
-_WHITE = (0.95047, 1.0, 1.08883)  # D65, as kornia's rgb_to_lab
+from .colorspace import AB_SCALE, WHITE_D65
 
 
 @functools.cache
 def _constants() -> dict[str, torch.Tensor]:
     """Luminance weights of linear R, G, B and the (X/Xn, Y, Z/Zn) -> linear RGB matrix, from kornia."""
     eye = torch.eye(3, dtype=torch.float64)[:, :, None, None]  # pure linear R, G, B
-    to_lin = xyz_to_rgb(eye)[:, :, 0, 0].T * torch.tensor(_WHITE, dtype=torch.float64)[None, :]
+    to_lin = xyz_to_rgb(eye)[:, :, 0, 0].T * torch.tensor(WHITE_D65, dtype=torch.float64)[None, :]
     return {"to_y": rgb_to_xyz(eye)[:, 1, 0, 0].float(), "xyz_to_lin": to_lin.float()}
 
 

@@ -20,13 +20,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-# The network's scaling (see color.py): L in [0, 100] <-> L / L_SCALE - 1; ab in about [-110, 110] <-> ab / AB_SCALE
 RENDER_SIZES = (
     16,
     1024,
 )  # the network's long side, everywhere it can be set: at 1024 it needs ~0.6 GB; 2048, 2.3 GB
-L_SCALE = 50.0
-AB_SCALE = 110.0
 
 
 VIVIDNESS_RANGE = (0.0, 1.0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-AB_SCALE = 110.0  # as autocolor.color: the network sees ab / 110
+from .colorspace import AB_SCALE, rgb_to_ab
 
 HINT_SIDE = 3  # side of the square a hint fills at render size (training patches are 1-9 px)
 MAX_HINTS = 1000  # more points than anyone places by hand; millions would take minutes and gigabytes
@@ -90,21 +90,6 @@ def check_hints(hints: Iterable[object], width: int, height: int) -> list[Hint]:
     return out
 
 
-_RGB_TO_XYZ = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169],
-                        [0.019334, 0.119193, 0.950227]])  # fmt: skip  # sRGB, D65 (as kornia's rgb_to_lab)
-_WHITE = np.array([0.95047, 1.0, 1.08883])
-
-
-def hint_ab(colors: Sequence[tuple[int, int, int]] | np.ndarray) -> np.ndarray:
-    """(r, g, b) colours (or an (N, 3) uint8 array) -> their CIE Lab (a, b), (N, 2) float32 in about [-110, 110] (numpy only, so the
-    colorizing front end needs no torch)."""
-    rgb = np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0
-    lin = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = lin @ _RGB_TO_XYZ.T / _WHITE
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 4.0 / 29.0)
-    return np.stack([500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])], axis=1).astype(np.float32)
-
-
 def hint_raster(
     hints: Sequence[Hint],
     width: int,
@@ -117,7 +102,7 @@ def hint_raster(
     h, w = size
     Hp, Wp = padded or size
     out = np.zeros((3, Hp, Wp), np.float32)
-    abs_ = hint_ab([hint.rgb for hint in hints]) / AB_SCALE
+    abs_ = rgb_to_ab([hint.rgb for hint in hints]) / AB_SCALE
     for hint, ab in zip(hints, abs_, strict=True):
         cy = min(h - 1, int((hint.y + 0.5) * h / height))  # the render pixel the point falls in
         cx = min(w - 1, int((hint.x + 0.5) * w / width))

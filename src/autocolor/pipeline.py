@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image
 
 from .backends import load_backend
-from .config import AB_SCALE, RENDER_SIZES, temperature_to_vividness, vividness_to_temperature
-from .hints import Hint, HintLike, check_hints, hint_ab, hint_raster
+from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, rgb_to_ab
+from .config import RENDER_SIZES, temperature_to_vividness, vividness_to_temperature
+from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from .model_folder import bundled_weights
 from .propagate import propagate_hints
@@ -72,7 +73,7 @@ class Colorizer:
         self.guide_radius = cfg.guide_radius if guide_radius is None else guide_radius
         self.guide_eps = cfg.guide_eps if guide_eps is None else guide_eps
         self.multiple = 2**cfg.num_downs
-        self.in_channels = cfg.in_channels + (3 if cfg.hints else 0)  # L, then hint ab and mask
+        self.in_channels = input_channels(cfg)  # L, then hint ab and mask
         self.network_hints = bool(cfg.hints)
         # hints steer the network (hint input channels) and/or are spread after it (propagate.py)
         self.hint_spread = (cfg.hint_sigma_s, cfg.hint_sigma_r, cfg.hint_reach)
@@ -167,10 +168,10 @@ class Colorizer:
         p = self.prepare(loaded, render_size)
         h, w = p.small.shape
         small = Image.fromarray(loaded.rgb).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        ab = hint_ab(np.asarray(small).reshape(-1, 3)).T.reshape(2, h, w) / AB_SCALE
+        ab = rgb_to_ab(np.asarray(small)).T.reshape(2, h, w) / AB_SCALE
         features = self.backend.network(self.network_input(p.small)[None], self._temperature(None), True)[1]
         gh, gw = cells((h, w))
-        L = p.small * 116.0 - 16.0
+        L = fy_to_L(p.small)
         return Reference(np.ascontiguousarray(features[0, :, :gh, :gw]), L, ab, loaded.path)
 
     def reference_map(
@@ -301,7 +302,7 @@ class Colorizer:
                 h, w = p.small.shape
                 out[i] = pred[:, :h, :w]
                 if p.reference is not None:
-                    p.match = match(p.reference, feat, p.small * 116.0 - 16.0)
+                    p.match = match(p.reference, feat, fy_to_L(p.small))
         return out
 
     def _temperature(self, vividness: float | None) -> float | None:
@@ -313,7 +314,7 @@ class Colorizer:
         """ab at render size (from `predict_ab`) with the colours the photo matched in its reference, then its
         hints (which win where both speak), spread along its lightness (see propagate.py and reference.py);
         the hints only where the model's `hint_sigma_s` asks for it; unchanged without either."""
-        L = prepared.small * 116.0 - 16.0
+        L = fy_to_L(prepared.small)
         if prepared.match is not None:
             ab = take_colours(ab, L, prepared.match)
         sigma_s, sigma_r, reach = self.hint_spread
@@ -359,7 +360,7 @@ class Colorizer:
         """fy at render size (h, w) -> network input (C, Hp, Wp): L / 50 - 1 in channel 0, sides padded to the
         network's multiple by repeating the edge; for a hint generator, then the hint raster of `hints`
         (points in the (H, W) = `full` image's pixels, see `hints.hint_raster`), zero without hints."""
-        L = small * (116.0 / 50.0) - (16.0 / 50.0 + 1.0)
+        L = fy_to_network(small)
         h, w = L.shape
         m = self.multiple
         L = np.pad(L, ((0, -h % m), (0, -w % m)), mode="edge")

@@ -16,7 +16,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .checkpoint import load_pretrained, unwrap
 from .color import rgb_to_model
 from .color_classes import class_loss, rebalancing_weights
-from .config import AB_SCALE, Config, architecture
+from .colorspace import AB_SCALE
+from .config import Config, architecture
 from .hint_sim import simulate_hints
 from .losses import discriminator_loss, generator_adversarial_loss, reconstruction_loss
 from .models import PatchGAN, UNet, build_generator

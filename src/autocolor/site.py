@@ -20,6 +20,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from .colorspace import input_channels
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
@@ -59,7 +60,7 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "graphs": {name: path.name for name, path in files.items()},
         "render_size": config.render_size,
         "multiple": 2**config.num_downs,
-        "in_channels": config.in_channels + (3 if config.hints else 0),  # hint ab + mask come after L
+        "in_channels": input_channels(config),  # hint ab + mask come after L
         "chroma_gain": config.chroma_gain,
         "guide_radius": config.guide_radius,
         "guide_eps": config.guide_eps,

@@ -12,6 +12,7 @@ import torch
 from PIL import Image, ImageOps
 
 from .color import gray_uint8
+from .colorspace import AB_SCALE
 from .data import scan
 from .hint_sim import simulate_point_hints
 from .io import ImageError, LoadedImage, load_image
@@ -73,7 +74,7 @@ def validate(
                 print(f"warning: validation skips {e}", file=sys.stderr)
                 continue
             out = colorizer.colorize_loaded([LoadedImage(truth)])[0].rgb
-            ab_err = np.abs(rgb2lab(out)[..., 1:] - rgb2lab(truth)[..., 1:]).mean() / 110.0
+            ab_err = np.abs(rgb2lab(out)[..., 1:] - rgb2lab(truth)[..., 1:]).mean() / AB_SCALE
             l1.append(float(ab_err))
             psnrs.append(psnr(out, truth))
             cf_out.append(colorfulness(out))

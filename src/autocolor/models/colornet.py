@@ -19,11 +19,11 @@ from torch import nn
 
 from ..color import lab_to_rgb
 from ..color_classes import annealed_mean, gamut_bins
-from ..config import AB_SCALE, L_SCALE, GeneratorConfig
+from ..colorspace import AB_SCALE, L_SCALE, input_channels
+from ..config import GeneratorConfig
 from .effnet import FEATURE_CHANNELS, EfficientNetLite0, load_imagenet
 from .norm import conv_bias, make_norm
 
-HINT_CHANNELS = 3  # hint ab (2) and mask (1), see autocolor.hints
 # at each decoder level: mean hint ab (2), where any hint falls (1), the hinted fraction (1)
 HINT_FEATURES = 4
 SKIP_STRIDES = (16, 8, 4)  # decoder levels; the encoder's stride-2 features are not used
@@ -68,7 +68,7 @@ class ColorNet(nn.Module):
 
     @property
     def input_channels(self) -> int:
-        return self.config.in_channels + (HINT_CHANNELS if self.config.hints else 0)
+        return input_channels(self.config)
 
     @property
     def multiple(self) -> int:

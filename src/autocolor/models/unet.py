@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..colorspace import input_channels
 from ..config import GeneratorConfig
 from .norm import conv_bias, make_norm
 
@@ -77,7 +78,7 @@ class UNet(nn.Module):
     @property
     def input_channels(self) -> int:
         """L (in_channels), plus hint ab and mask when the generator takes colour hints."""
-        return self.config.in_channels + (3 if self.config.hints else 0)
+        return input_channels(self.config)
 
     @property
     def multiple(self) -> int:

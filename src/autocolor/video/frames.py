@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from ..colorspace import L_to_uint8, fy_to_L
 from ..hints import HintLike
 from ..reference import Reference
 from .stabilize import Stabilizer, StabilizerConfig
@@ -53,7 +54,7 @@ class ColorStages:
         prepared = self.colorizer.prepare(rgb, self.size, self.hints, self.reference)
         ab = self.colorizer.predict_ab([prepared])[0]  # (2, h, w) in [-1, 1]
         ab = self.colorizer.spread_hints(prepared, ab)
-        gray = np.clip(np.rint((prepared.small * 116.0 - 16.0) * 2.55), 0, 255).astype(np.uint8)
+        gray = L_to_uint8(fy_to_L(prepared.small))
         return Prediction(prepared, gray, np.ascontiguousarray(ab.transpose(1, 2, 0)))
 
     def compose(self, prepared: Prepared, ab: np.ndarray) -> np.ndarray:
