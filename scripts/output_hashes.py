@@ -22,7 +22,11 @@ def main() -> None:
     for path in sorted(Path(sys.argv[1]).glob("*.jpg")):
         auto = np.asarray(colorizer.colorize(path))
         h, w = auto.shape[:2]
-        hints = [(w // 4, h // 3, "#b22222"), (w // 2, h // 2, "#2e6b30"), (3 * w // 4, 2 * h // 3, "#1e50ff")]
+        hints = [
+            (w // 4, h // 3, "#b22222"),
+            (w // 2, h // 2, "#2e6b30"),
+            (3 * w // 4, 2 * h // 3, "#1e50ff"),
+        ]
         hinted = np.asarray(colorizer.colorize(path, hints=hints))
         digest = [hashlib.sha256(a.tobytes()).hexdigest()[:16] for a in (auto, hinted)]
         print(path.name, *digest, flush=True)

@@ -33,7 +33,7 @@ def main() -> None:
             if i > max(args.frames):
                 break
             gray = gray_uint8(rgb)
-            pred = stages.predict_ab(gray)
+            pred = stages.predict(gray)
             steady = stages.compose(pred.fy, stabilizer(pred.gray, pred.ab))
             if i in args.frames:
                 for name, im in zip(rows, (gray, stages.compose(pred.fy, pred.ab), steady), strict=True):

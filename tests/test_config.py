@@ -32,3 +32,26 @@ def test_saved_config_round_trips_with_none_values():
     cfg = Config.load(None, ["train.steps=7"])
     assert cfg.train.decay_steps is None
     assert Config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_every_string_choice_has_one_list_that_the_code_and_the_cli_share():
+    from autocolor import config, losses, precision
+    from autocolor.cli import build_parser
+    from autocolor.models.norm import NORMS
+
+    assert set(NORMS) == set(config.NORMS) and tuple(losses.GAN_MODES) == config.GAN_MODES
+    assert set(losses.RECON_LOSSES) == set(config.RECON_LOSSES) and set(precision.PRECISIONS) == set(
+        config.PRECISIONS
+    )
+    actions = {a.dest: a for a in build_parser()._subparsers._group_actions[0].choices["colorize"]._actions}
+    assert actions["device"].choices == config.DEVICES and actions["precision"].choices == config.PRECISIONS
+    assert actions["backend"].choices == config.BACKENDS
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("train.gan_mode", "wgan"), ("generator.upsample", "pixelshuffle"), ("train.device", "tpu")],
+)
+def test_a_typo_in_a_choice_fails_when_the_config_is_read(key, value):
+    with pytest.raises(ValueError, match=f"{key} must be one of .*, got '{value}'"):
+        Config.load(None, [f"{key}={value}"])

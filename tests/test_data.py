@@ -6,13 +6,13 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from autocolor.color import gray_uint8
-from autocolor.data import EpochSampler, PhotoDataset, scan
+from autocolor.data import EpochSampler, PhotoDataset, find_photos
 from autocolor.prepare import combine
 
 
 def test_scan_skips_gray_and_broken(photo_dir):
     Image.fromarray(gray_uint8(colourful(40, 40, 9))).save(photo_dir / "gray.jpg", quality=95)
-    found = scan(photo_dir)
+    found = find_photos(photo_dir)
     assert sorted(p.name for p in found.photos) == ["a.jpg", "b.png", "c.jpg"]
     assert [p.name for p in found.gray] == ["gray.jpg"]
     assert [p.name for p, _ in found.bad] == ["broken.jpg"]

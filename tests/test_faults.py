@@ -17,10 +17,10 @@ import pytest
 from conftest import colourful
 from PIL import Image
 
-from autocolor import colorize as colorize_module
+from autocolor import colorize_files as colorize_module
 from autocolor.batch import BatchStopped, Manifest, read_manifest
 from autocolor.cli import main
-from autocolor.colorize import colorize_files
+from autocolor.colorize_files import colorize_files
 from autocolor.hints import MAX_HINTS, Hint
 from autocolor.pipeline import Colorizer
 

@@ -172,3 +172,12 @@ def test_gray_lightness_reads_one_channel_and_agrees():
         three = Lightness()(torch.from_numpy(rgb)).numpy()
     assert np.abs(one - three).max() < 1e-6
     assert np.abs(one * 116 - 16 - _L(rgb)).max() < 0.01
+
+
+def test_colorize_batch_equals_one_by_one_and_keeps_each_size(tiny_weights):
+    c = Colorizer.from_pretrained(tiny_weights, render_size=64)
+    images = [colourful(48, 64, 0), colourful(48, 64, 1), colourful(30, 90, 2)]  # two share a render shape
+    batch = c.colorize_batch(images, batch_size=2)
+    assert [im.size for im in batch] == [(64, 48), (64, 48), (90, 30)]
+    for im, one in zip(images, batch, strict=True):
+        assert np.abs(np.asarray(one, dtype=int) - np.asarray(c.colorize(im), dtype=int)).max() <= 1

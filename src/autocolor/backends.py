@@ -25,10 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import GeneratorConfig
+from .config import BACKENDS, GeneratorConfig
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, WEIGHTS_NAME, bundled_weights, read_config, resolve
-
-BACKENDS = ("auto", "onnx", "torch")
 
 
 def _has(module: str) -> bool:

@@ -68,15 +68,15 @@ class BatchReport:
     """What a batch did: files written, (path, reason) for each failure, outputs found already done."""
 
     written: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # failures
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of each failure
     existing: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.skipped
+        return not self.failed
 
     def fail(self, path: str, reason: str) -> None:
-        self.skipped.append((str(path), reason))
+        self.failed.append((str(path), reason))
         tqdm.write(f"error: {path}: {reason}", file=sys.stderr)
 
     @staticmethod
@@ -85,7 +85,7 @@ class BatchReport:
 
     def summary(self, verb: str = "written") -> str:
         done = f", {self.existing} already done (kept; --overwrite redoes them)" if self.existing else ""
-        return f"{self.written} {verb}, {len(self.skipped)} failed{done}"
+        return f"{self.written} {verb}, {len(self.failed)} failed{done}"
 
 
 class Manifest:

@@ -165,10 +165,11 @@ class Config:
 
     def check(self) -> None:
         """Raise ValueError naming the first setting outside its range (e.g. train.steps = 0) or choice."""
-        if self.generator.encoder not in ENCODERS:
-            raise ValueError(
-                f"generator.encoder must be one of {', '.join(ENCODERS)}, got {self.generator.encoder!r}"
-            )
+        for dotted, names in CHOICES.items():
+            section, key = dotted.split(".")
+            value = getattr(getattr(self, section), key)
+            if value not in names:
+                raise ValueError(f"{dotted} must be one of {', '.join(names)}, got {value!r}")
         for keys, ok, wanted in _RANGES:
             for dotted in keys.split():
                 section, key = dotted.split(".")
@@ -193,7 +194,28 @@ class Config:
 
 
 _SECTIONS = ("generator", "discriminator", "train")
+
+# The names of every string choice, torch-free, so Config.check, the CLI and the modules that map them to code
+# (models/__init__.build_generator, models/norm.NORMS, losses.GAN_MODES and RECON_LOSSES, precision.PRECISIONS,
+# backends.load_backend) read the same lists; tests/test_config.py checks that the registries agree.
 ENCODERS = ("unet", "efficientnet-lite0")
+NORMS = ("batch", "instance", "group", "none")
+UPSAMPLES = ("transpose", "resize")
+GAN_MODES = ("vanilla", "lsgan", "hinge")
+RECON_LOSSES = ("l1", "smooth_l1")
+PRECISIONS = ("fp32", "bf16")
+DEVICES = ("cpu", "cuda")
+BACKENDS = ("auto", "onnx", "torch")
+CHOICES = {
+    "generator.encoder": ENCODERS,
+    "generator.norm": NORMS,
+    "generator.upsample": UPSAMPLES,
+    "discriminator.norm": NORMS,
+    "train.gan_mode": GAN_MODES,
+    "train.recon_loss": RECON_LOSSES,
+    "train.precision": PRECISIONS,
+    "train.device": DEVICES,
+}
 
 
 def parse_value(raw: str) -> Any:

@@ -45,7 +45,7 @@ def _looks_like_pair(rgb: np.ndarray) -> bool:
     return w == 2 * h and _is_gray(rgb[:, : w // 2]) and not _is_gray(rgb[:, w // 2 :])
 
 
-def scan(root: str | os.PathLike, data_format: str = "auto") -> ScanResult:
+def find_photos(root: str | os.PathLike, data_format: str = "auto") -> ScanResult:
     """Classify every image under root: usable photo (or A|B pair), already gray (skipped), unreadable."""
     if data_format not in ("auto", "photos", "pairs"):
         raise ValueError(f"unknown data_format '{data_format}'; choose one of auto, photos, pairs")
@@ -102,7 +102,7 @@ class PhotoDataset(Dataset):
     ):
         self.root, self.size, self.train = Path(root), size, train
         self.scale_min, self.scale_max, self.flip = scale_min, scale_max, flip
-        found = scan(root, data_format)
+        found = find_photos(root, data_format)
         if verbose:
             for path, reason in found.bad:
                 print(f"warning: skipping {path}: {reason}", file=sys.stderr)

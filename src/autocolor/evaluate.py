@@ -137,7 +137,7 @@ def evaluate(
         "render_size": render_size,
         "vividness": vividness,
         "hints": counts,
-        "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+        "skipped": [{"file": f, "reason": r} for f, r in report.failed],
     }
     if out is not None:
         _write(Path(out), per_image, summary, shown, ["gray", *(n for n, _ in models), "truth"])

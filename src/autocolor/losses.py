@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-GAN_MODES = ("vanilla", "lsgan", "hinge")
+from .config import GAN_MODES
 
 
 def _check(mode: str) -> None:

@@ -49,9 +49,6 @@ class TensorBoardSink:
         """rgb: (H, W, 3) uint8."""
         self.writer.add_image(tag, np.ascontiguousarray(rgb), step, dataformats="HWC")
 
-    def flush(self) -> None:
-        self.writer.flush()
-
     def close(self) -> None:
         self.writer.close()
 

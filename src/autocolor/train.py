@@ -39,9 +39,10 @@ from .data import EpochSampler, PhotoDataset
 from .io import save_image
 from .models import UNet
 from .pix2pix import Pix2PixStep
+from .progress import ProgressBar
 from .runfolder import RunFolderError, check_run_folder, open_run_folder, resume_changes, trim_metrics
 from .runtime import Distributed, StopRequest, seed_everything, stop_signals_blocked
-from .sinks import ProgressBar, Sink, default_sinks
+from .sinks import Sink, default_sinks
 from .validation import VAL_HINTS, validate, validation_photos
 
 

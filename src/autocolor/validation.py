@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from .color import gray_uint8
 from .colorspace import AB_SCALE
-from .data import scan
+from .data import find_photos
 from .hint_sim import simulate_point_hints
 from .io import ImageError, LoadedImage, load_image
 from .metrics import colorfulness, psnr, score
@@ -36,7 +36,7 @@ class ValidationPhoto:
 
 def validation_photos(root: str | os.PathLike, data_format: str = "auto", limit: int | None = None):
     """The colour photos under `root` (gray and unreadable files skipped), the first `limit` in name order."""
-    found = scan(root, data_format)
+    found = find_photos(root, data_format)
     photos = [ValidationPhoto(p, pair) for p, pair in zip(found.photos, found.pairs, strict=True)][:limit]
     if not photos:
         raise ValueError(f"{root}: no usable colour photos for validation")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..config import BACKENDS
+
 
 def shard(text: str):
     from ..scan import Shard
@@ -67,7 +69,7 @@ def add_vividness(p) -> None:
 def add_backend(p) -> None:
     p.add_argument(
         "--backend",
-        choices=("auto", "onnx", "torch"),
+        choices=BACKENDS,
         default="auto",
         help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
     )

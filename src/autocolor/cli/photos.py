@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import RENDER_SIZES
+from ..config import DEVICES, PRECISIONS, RENDER_SIZES
 from .options import add_backend, add_vividness, counts, int_range, shard
 
 
@@ -60,7 +60,7 @@ def add_prepare(sub) -> None:
 
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
-    from ..colorize import colorize_files
+    from ..colorize_files import colorize_files
     from ..io import ImageError
     from ..pipeline import Colorizer
 
@@ -131,8 +131,8 @@ def add_colorize(sub) -> None:
     c.add_argument(
         "--format", choices=("jpg", "png", "webp", "tiff"), help="output format (default: the input's)"
     )
-    c.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    c.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    c.add_argument("--device", choices=DEVICES, default="cpu")
+    c.add_argument("--precision", choices=PRECISIONS, default="fp32")
     c.add_argument("--max-pixels", type=int_range(1), default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     c.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: keep them)")
     c.add_argument(
@@ -273,8 +273,8 @@ def add_evaluate(sub) -> None:
         metavar="N,N,..",
         help="numbers of colour hints simulated from the truth, one row each (e.g. 0,1,2,5,10,20)",
     )
-    e.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    e.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    e.add_argument("--device", choices=DEVICES, default="cpu")
+    e.add_argument("--precision", choices=PRECISIONS, default="fp32")
     e.add_argument(
         "--reference-pairs",
         choices=("crops", "random"),  # reference_eval.PAIRINGS (not imported at start-up)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import RENDER_SIZES
+from ..config import DEVICES, PRECISIONS, RENDER_SIZES
 from .options import add_backend, add_vividness, int_range, vividness
 
 
@@ -54,8 +54,8 @@ def add_serve(sub) -> None:
     s.add_argument(
         "--queue", type=int_range(0), default=8, help="uploads that may wait for a turn; more get 503"
     )
-    s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.add_argument("--device", choices=DEVICES, default="cpu")
+    s.add_argument("--precision", choices=PRECISIONS, default="fp32")
     add_backend(s)
     add_vividness(s)
     s.set_defaults(func=_cmd_serve)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..config import DEVICES, PRECISIONS
+
 
 def _train_config(args: argparse.Namespace):
     from ..config import Config
@@ -63,8 +65,8 @@ def add_train(sub) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--size", type=int, help="training crop side")
     t.add_argument("--checkpoint-every", type=int)
-    t.add_argument("--precision", choices=("fp32", "bf16"))
-    t.add_argument("--device", choices=("cpu", "cuda"))
+    t.add_argument("--precision", choices=PRECISIONS)
+    t.add_argument("--device", choices=DEVICES)
     t.set_defaults(func=_cmd_train)
 
     b = sub.add_parser("bench", help="measure speed: bench train")
@@ -73,7 +75,7 @@ def add_train(sub) -> None:
     bt.add_argument("--size", type=int, default=256)
     bt.add_argument("--batch-size", type=int, default=1)
     bt.add_argument("--ngf", type=int, default=64)
-    bt.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    bt.add_argument("--precision", choices=PRECISIONS, default="fp32")
     bt.add_argument("--steps", type=int, default=10)
     bt.add_argument("--warmup", type=int, default=3)
     bt.add_argument("--no-channels-last", action="store_true")

@@ -59,7 +59,7 @@ def evaluate_video(
             if limit and n >= limit:
                 break
             gray = gray_uint8(truth)
-            p = stages.predict_ab(gray)
+            p = stages.predict(gray)
             outs = {
                 "gray": gray,
                 "per-frame": stages.compose(p.prepared, p.ab),
@@ -67,7 +67,7 @@ def evaluate_video(
                 "truth": truth,
             }
             if reference_frame is not None:
-                q = with_ref.predict_ab(gray)
+                q = with_ref.predict(gray)
                 outs[REFERENCE_ROW] = with_ref.compose(q.prepared, ref_stabilizer(q.gray, q.ab))
                 confidence += q.prepared.match.confidence
             for row, frame in outs.items():

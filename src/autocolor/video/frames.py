@@ -48,7 +48,7 @@ class ColorStages:
         self.size = render_size or colorizer.render_size
         self.hints, self.reference = list(hints), reference
 
-    def predict_ab(self, rgb: np.ndarray) -> Prediction:
+    def predict(self, rgb: np.ndarray) -> Prediction:
         """(H, W, 3) uint8 frame -> its Prediction (the network runs once, at render size), with the colours
         of the reference and the hints (the same points on every frame) taken in."""
         prepared = self.colorizer.prepare(rgb, self.size, self.hints, self.reference)
@@ -92,6 +92,6 @@ def colorize_frames(
     stages = ColorStages(colorizer, render_size, hints, reference)
     stabilizer = Stabilizer(config) if stabilize else None
     for frame in frames:
-        p = stages.predict_ab(as_rgb(frame))
+        p = stages.predict(as_rgb(frame))
         ab = stabilizer(p.gray, p.ab) if stabilizer is not None else p.ab
         yield stages.compose(p.prepared, ab)
