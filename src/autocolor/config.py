@@ -20,10 +20,16 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-RENDER_SIZES = (
-    16,
-    1024,
-)  # the network's long side, everywhere it can be set: at 1024 it needs ~0.6 GB; 2048, 2.3 GB
+# the network's long side, everywhere it can be set: at 1024 it needs ~0.6 GB; 2048, 2.3 GB
+RENDER_SIZES = (16, 1024)
+
+
+def check_render_size(size: object) -> int:
+    """`size` if it is a whole number in RENDER_SIZES' range, else a ValueError saying so."""
+    low, high = RENDER_SIZES
+    if isinstance(size, bool) or not hasattr(size, "__index__") or not low <= size <= high:
+        raise ValueError(f"render size must be a whole number from {low} to {high}, got {size!r}")
+    return int(size)
 
 
 VIVIDNESS_RANGE = (0.0, 1.0)

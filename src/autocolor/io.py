@@ -97,6 +97,21 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(arr).astype(np.uint8), "L")
 
 
+def from_array(arr: np.ndarray) -> LoadedImage:
+    """An (H, W[, 3|4]) uint8 array -> a LoadedImage (gray repeated to three channels, a fourth taken as alpha)."""
+    if arr.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 array, got {arr.dtype}")
+    if arr.ndim >= 2 and 0 in arr.shape[:2]:
+        raise ValueError(f"the image is empty: its array has shape {arr.shape}")
+    if arr.ndim == 2:
+        return LoadedImage(np.repeat(arr[..., None], 3, axis=2))
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        return LoadedImage(
+            np.ascontiguousarray(arr[..., :3]), arr[..., 3].copy() if arr.shape[2] == 4 else None
+        )
+    raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got shape {arr.shape}")
+
+
 def from_pil(
     im: Image.Image, path: str | os.PathLike | None = None, notes: list[str] | None = None
 ) -> LoadedImage:

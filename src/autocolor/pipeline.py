@@ -23,9 +23,9 @@ from PIL import Image
 
 from .backends import load_backend
 from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, rgb_to_ab
-from .config import RENDER_SIZES, temperature_to_vividness, vividness_to_temperature
+from .config import check_render_size, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
-from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
+from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image
 from .model_folder import bundled_weights
 from .propagate import propagate_hints
 from .reference import Match, Reference, cells, match, take_colours
@@ -230,7 +230,7 @@ class Colorizer:
         if isinstance(image, Image.Image):
             return from_pil(image)
         if isinstance(image, np.ndarray):
-            return _from_array(image)
+            return from_array(image)
         return load_image(image, self.max_pixels)
 
     def colorize_loaded(
@@ -384,25 +384,3 @@ def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
     rows = max(1, pixels // max(width, 1))
     for top in range(0, height, rows):
         yield slice(top, min(top + rows, height))
-
-
-def check_render_size(size: object) -> int:
-    """`size` if it is a whole number in RENDER_SIZES' range, else a ValueError saying so."""
-    low, high = RENDER_SIZES
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not low <= size <= high:
-        raise ValueError(f"render size must be a whole number from {low} to {high}, got {size!r}")
-    return int(size)
-
-
-def _from_array(arr: np.ndarray) -> LoadedImage:
-    if arr.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 array, got {arr.dtype}")
-    if arr.ndim >= 2 and 0 in arr.shape[:2]:
-        raise ValueError(f"the image is empty: its array has shape {arr.shape}")
-    if arr.ndim == 2:
-        return LoadedImage(np.repeat(arr[..., None], 3, axis=2))
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):
-        return LoadedImage(
-            np.ascontiguousarray(arr[..., :3]), arr[..., 3].copy() if arr.shape[2] == 4 else None
-        )
-    raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got shape {arr.shape}")

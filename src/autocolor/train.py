@@ -277,16 +277,10 @@ class Trainer:
         self.dist.close()
 
 
-def train(
-    config: Config,
-    data: str | os.PathLike,
-    out: str | os.PathLike,
-    val: str | os.PathLike | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-) -> str:
-    """Train a colorizer on a folder of colour photos; see `Trainer`. Returns 'done' or 'interrupted'."""
-    trainer = Trainer(config, data, out, val, resume, overwrite=overwrite)
+def train(config: Config, data: str | os.PathLike, out: str | os.PathLike, **options) -> str:
+    """Train a colorizer on a folder of colour photos; `options` are `Trainer`'s (val, resume, overwrite...).
+    Returns 'done' or 'interrupted'."""
+    trainer = Trainer(config, data, out, **options)
     try:
         return trainer.fit()
     finally:

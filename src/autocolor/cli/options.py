@@ -73,3 +73,23 @@ def add_backend(p) -> None:
         default="auto",
         help="onnx (onnxruntime) or torch (PyTorch, the [train] extra); auto: onnx unless cuda/bf16 is asked for",
     )
+
+
+def load_colorizer(args: argparse.Namespace, weights=None, **kwargs):
+    """The Colorizer the command's options ask for: --weights (or `weights`), --device, --precision,
+    --backend and --vividness, plus `kwargs` (e.g. max_pixels, render_size)."""
+    from ..pipeline import Colorizer  # not at start-up: `autocolor --help` stays fast
+
+    return Colorizer.from_pretrained(
+        weights if weights is not None else args.weights,
+        device=args.device,
+        precision=getattr(args, "precision", "fp32"),
+        backend=getattr(args, "backend", "auto"),
+        vividness=args.vividness,
+        **kwargs,
+    )
+
+
+def pick(args: argparse.Namespace, *names: str) -> dict:
+    """The options `names` of a parsed command line, as keyword arguments for the API call they go to."""
+    return {name: getattr(args, name) for name in names}

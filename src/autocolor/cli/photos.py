@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..config import DEVICES, PRECISIONS, RENDER_SIZES
-from .options import add_backend, add_vividness, counts, int_range, shard
+from .options import add_backend, add_vividness, counts, int_range, load_colorizer, pick, shard
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -62,7 +62,6 @@ def add_prepare(sub) -> None:
 def _cmd_colorize(args: argparse.Namespace) -> int:
     from ..colorize_files import colorize_files
     from ..io import ImageError
-    from ..pipeline import Colorizer
 
     hints = None
     if args.hints:
@@ -76,14 +75,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    colorizer = Colorizer.from_pretrained(
-        args.weights,
-        device=args.device,
-        precision=args.precision,
-        max_pixels=args.max_pixels,
-        backend=args.backend,
-        vividness=args.vividness,
-    )
+    colorizer = load_colorizer(args, max_pixels=args.max_pixels)
     reference = None
     if args.reference:
         try:
@@ -91,21 +83,16 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         except (ImageError, ValueError) as e:
             print(f"error: reference photo: {e}", file=sys.stderr)
             return 2
+    options = pick(args, "render_size", "side_by_side", "overwrite", "shard", "manifest", "workers", "crf")
     report = colorize_files(
         colorizer,
         args.inputs,
         args.output,
-        render_size=args.render_size,
-        side_by_side=args.side_by_side,
         fmt=args.format,
-        overwrite=args.overwrite,
-        shard=args.shard,
-        manifest=args.manifest,
-        workers=args.workers,
         hints=hints,
         reference=reference,
         stabilize=not args.no_stabilize,
-        crf=args.crf,
+        **options,
     )
     print(f"{report.summary()}; results in {args.output}/", file=sys.stderr)
     return 0 if report.ok else 1
@@ -168,12 +155,9 @@ def add_colorize(sub) -> None:
 
 def _cmd_evaluate_video(args: argparse.Namespace) -> int:
     from ..io import ImageError
-    from ..pipeline import Colorizer
     from ..video.evaluate import evaluate_video, video_table
 
-    colorizer = Colorizer.from_pretrained(
-        args.weights[0] if args.weights else None, device=args.device, vividness=args.vividness
-    )
+    colorizer = load_colorizer(args, weights=args.weights[0] if args.weights else None)
     results, failed = [], False
     for clip in args.video:
         try:
@@ -191,15 +175,12 @@ def _cmd_evaluate_video(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate_reference(args: argparse.Namespace) -> int:
     from ..io import list_images
-    from ..pipeline import Colorizer
     from ..reference_eval import evaluate_pairs, pairs_table, write_rows
 
     if not args.data:
         print("error: --reference-pairs needs --data FOLDER", file=sys.stderr)
         return 2
-    colorizer = Colorizer.from_pretrained(
-        args.weights[0] if args.weights else None, device=args.device, vividness=args.vividness
-    )
+    colorizer = load_colorizer(args, weights=args.weights[0] if args.weights else None)
     paths = list_images(args.data)[: args.limit]
     rows = evaluate_pairs(colorizer, paths, args.reference_pairs)
     print(pairs_table(rows, args.reference_pairs), end="")
@@ -222,19 +203,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print("error: evaluate needs --data FOLDER or --video CLIP", file=sys.stderr)
         return 2
 
-    summary = evaluate(
-        args.data,
-        args.weights or [None],
-        out=args.out,
-        render_size=args.render_size,
-        limit=args.limit,
-        device=args.device,
-        precision=args.precision,
-        backend=args.backend,
-        max_pixels=args.max_pixels,
-        hints=args.hints,
-        vividness=args.vividness,
+    options = pick(
+        args, "out", "render_size", "limit", "device", "precision", "backend", "max_pixels", "hints"
     )
+    summary = evaluate(args.data, args.weights or [None], vividness=args.vividness, **options)
     print(markdown_table(summary), end="")
     if args.out:
         print(f"tables and gallery in {args.out}/", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..config import DEVICES, PRECISIONS, RENDER_SIZES
-from .options import add_backend, add_vividness, int_range, vividness
+from .options import add_backend, add_vividness, int_range, load_colorizer, vividness
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -18,7 +18,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from ..pipeline import Colorizer
     from ..site import find_browser_model
 
     limits = ServerLimits(
@@ -28,14 +27,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         queue=args.queue,
     )
     with bind(args.host, args.port) as sock:  # fail fast, before the model loads
-        colorizer = Colorizer.from_pretrained(
-            args.weights,
-            device=args.device,
-            precision=args.precision,
-            render_size=args.render_size,
-            backend=args.backend,
-            vividness=args.vividness,
-        )
+        colorizer = load_colorizer(args, render_size=args.render_size)
         serve(colorizer, limits=limits, sock=sock, browser_dir=find_browser_model(args.weights))
     return 0
 

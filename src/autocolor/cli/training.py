@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..config import DEVICES, PRECISIONS
+from .options import pick
 
 
 def _train_config(args: argparse.Namespace):
@@ -36,14 +37,8 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     print(
         json.dumps(
             bench_train(
-                size=args.size,
-                batch_size=args.batch_size,
-                ngf=args.ngf,
-                precision=args.precision,
-                steps=args.steps,
-                warmup=args.warmup,
                 channels_last=not args.no_channels_last,
-                config=args.config,
+                **pick(args, "size", "batch_size", "ngf", "precision", "steps", "warmup", "config"),
             )
         )
     )

@@ -19,8 +19,9 @@ from torch import nn
 
 from ..color import lab_to_rgb
 from ..color_classes import annealed_mean, gamut_bins
-from ..colorspace import AB_SCALE, L_SCALE, input_channels
+from ..colorspace import AB_SCALE, L_SCALE
 from ..config import GeneratorConfig
+from .base import Generator
 from .effnet import FEATURE_CHANNELS, EfficientNetLite0, load_imagenet
 from .norm import conv_bias, make_norm
 
@@ -36,7 +37,7 @@ def _conv(cin: int, cout: int, norm: str) -> nn.Sequential:
     )
 
 
-class ColorNet(nn.Module):
+class ColorNet(Generator):
     def __init__(self, config: GeneratorConfig | None = None, pretrained: bool = False):
         super().__init__()
         self.config = cfg = config or GeneratorConfig(encoder="efficientnet-lite0", num_downs=5)
@@ -65,14 +66,6 @@ class ColorNet(nn.Module):
                 )
             self.register_buffer("centres", centres)
             self.register_buffer("class_weights", torch.ones(len(centres)))  # set from the training photos
-
-    @property
-    def input_channels(self) -> int:
-        return input_channels(self.config)
-
-    @property
-    def multiple(self) -> int:
-        return 2**self.config.num_downs
 
     def train(self, mode: bool = True) -> ColorNet:
         super().train(mode)

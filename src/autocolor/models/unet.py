@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..colorspace import input_channels
 from ..config import GeneratorConfig
+from .base import Generator
 from .norm import conv_bias, make_norm
 
 
@@ -34,7 +34,7 @@ class _Up(nn.Sequential):
             raise ValueError(f"unknown upsample '{mode}'; choose one of transpose, resize")
 
 
-class UNet(nn.Module):
+class UNet(Generator):
     def __init__(self, config: GeneratorConfig | None = None):
         super().__init__()
         self.config = cfg = config or GeneratorConfig()
@@ -74,16 +74,6 @@ class UNet(nn.Module):
             if cfg.dropout > 0 and n - 1 - i < 3 and i - 1 >= 3:  # paper: the 3 innermost 512-wide levels
                 layers.append(nn.Dropout(cfg.dropout))
             self.up.append(nn.Sequential(*layers))
-
-    @property
-    def input_channels(self) -> int:
-        """L (in_channels), plus hint ab and mask when the generator takes colour hints."""
-        return input_channels(self.config)
-
-    @property
-    def multiple(self) -> int:
-        """Input sides must be multiples of this."""
-        return 2**self.config.num_downs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, input_channels, H, W): L in [-1, 1] (then, with hints, hint ab in [-1, 1] and mask in {0, 1})
