@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import multiprocessing as mp
 import os
 import sys
@@ -47,6 +48,8 @@ except ImportError:  # no advisory locks on this platform
 
 from .io import ImageError
 from .scan import Job, Problem
+
+log = logging.getLogger("autocolor.batch")
 
 JobFn = Callable[[Job], "list[str] | None"]
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # no later file would fare better: stop the batch
@@ -77,11 +80,11 @@ class BatchReport:
 
     def fail(self, path: str, reason: str) -> None:
         self.failed.append((str(path), reason))
-        tqdm.write(f"error: {path}: {reason}", file=sys.stderr)
+        log.error("%s: %s", path, reason)
 
     @staticmethod
     def note(path: str, note: str) -> None:
-        tqdm.write(f"warning: {path}: {note}", file=sys.stderr)
+        log.warning("%s: %s", path, note)
 
     def summary(self, verb: str = "written") -> str:
         done = f", {self.existing} already done (kept; --overwrite redoes them)" if self.existing else ""
@@ -290,9 +293,7 @@ def run_batch(
         if stop is not None:
             stop.set()
         bar.clear()
-        tqdm.write(
-            "interrupted: finishing the files in progress (Ctrl-C again leaves at once)", file=sys.stderr
-        )
+        log.warning("interrupted: finishing the files in progress (Ctrl-C again leaves at once)")
         finish_in_flight()
         raise
     finally:

@@ -7,8 +7,8 @@ have seen. Lab conversion happens batched on the training device (see `color.rgb
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +20,8 @@ from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from .io import ImageError, list_images, load_image
+
+log = logging.getLogger("autocolor.data")
 
 GRAY_TOLERANCE = 6  # max |R-G|, |G-B| (JPEG noise included) for a photo to count as already gray
 
@@ -105,7 +107,7 @@ class PhotoDataset(Dataset):
         found = find_photos(root, data_format)
         if verbose:
             for path, reason in found.bad:
-                print(f"warning: skipping {path}: {reason}", file=sys.stderr)
+                log.warning("skipping %s: %s", path, reason)
         self.paths, self.pairs = found.photos[:limit], found.pairs[:limit]
         self.skipped_gray, self.skipped_bad = len(found.gray), len(found.bad)
         if not self.paths:
@@ -158,7 +160,7 @@ class PhotoDataset(Dataset):
             except ImageError as e:
                 if i not in self._warned:
                     self._warned.add(i)
-                    print(f"warning: skipping {e}", file=sys.stderr)
+                    log.warning("skipping %s", e)
         raise RuntimeError(f"{self.root}: no photo could be read")
 
 

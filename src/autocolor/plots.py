@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+
+from .messages import MissingExtra
+
+log = logging.getLogger("autocolor.plots")
 
 _HINT_ROW = re.compile(r"(?P<model>.+) \+(?P<count>\d+) hints")
 
@@ -33,9 +38,7 @@ def hint_curve(summary: dict, path: Path) -> Path | None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        import sys
-
-        print("note: hints.png needs matplotlib (pip install 'autocolor[train]'); skipped", file=sys.stderr)
+        log.warning("%s; hints.png skipped", MissingExtra("drawing hints.png", "train"))
         return None
     fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
     for model, points in curves.items():

@@ -40,9 +40,5 @@ class ProgressBar:
         self.bar.set_postfix(ordered_dict=postfix, refresh=False)  # in this order (kwargs are sorted)
         self.bar.update()
 
-    def write(self, line: str) -> None:
-        """A line above the bar."""
-        tqdm.write(line, file=sys.stderr)
-
     def close(self) -> None:
         self.bar.close()

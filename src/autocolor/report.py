@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from .messages import MissingExtra
+
+log = logging.getLogger("autocolor.report")
 
 # (metric key, label) per panel; a panel is drawn when the run logged any of its keys
 _TRAIN_PANELS = (
@@ -44,7 +48,7 @@ def read_metrics(run: str | os.PathLike) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            print(f"warning: {path}:{n}: not a JSON record, skipped", file=sys.stderr)
+            log.warning("%s:%d: not a JSON record, skipped", path, n)
             continue
         if isinstance(record, dict) and "step" in record:
             records.append(record)
@@ -166,5 +170,5 @@ def _figure_class():
     try:
         from matplotlib.figure import Figure
     except ImportError as e:
-        raise ImportError("autocolor report needs matplotlib: pip install 'autocolor[train]'") from e
+        raise MissingExtra("autocolor report", "train") from e
     return Figure

@@ -4,7 +4,7 @@ checkpoint with a config that keeps the resume exact, and keep metrics.jsonl in 
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 from .checkpoint import latest_checkpoint
 from .config import COLORIZING_DEFAULTS, Config
 from .io import atomic_open
+
+log = logging.getLogger("autocolor.runfolder")
 
 # Settings a resumed run may change: they do not alter the updates already made nor the stream of batches
 # and random numbers; they only extend or re-plan what comes next, or change what is logged and kept.
@@ -77,7 +79,7 @@ def open_run_folder(out: Path, overwrite: bool) -> None:
         if overwrite and _nonempty(out):
             dest = _aside(out)
             out.rename(dest)
-            print(f"moved the previous run in {out} to {dest}", file=sys.stderr)
+            log.info("moved the previous run in %s to %s", out, dest)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_open(out / ".write-check"):
             pass

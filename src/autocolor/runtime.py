@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import signal
-import sys
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from tqdm import tqdm
+
+log = logging.getLogger("autocolor.runtime")
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -82,7 +83,7 @@ class StopRequest:
             raise KeyboardInterrupt
         self.requested = True
         if self.announce:
-            tqdm.write(f"signal {signum}: saving a checkpoint and stopping after this step", file=sys.stderr)
+            log.warning("signal %d: saving a checkpoint and stopping after this step", signum)
 
     def __enter__(self) -> StopRequest:
         self._previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}

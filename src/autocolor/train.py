@@ -14,9 +14,9 @@ The pieces: runtime.py (processes, seeds, signals), pix2pix.py (networks and the
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,8 @@ from .runfolder import RunFolderError, check_run_folder, open_run_folder, resume
 from .runtime import Distributed, StopRequest, seed_everything, stop_signals_blocked
 from .sinks import Sink, default_sinks
 from .validation import VAL_HINTS, validate, validation_photos
+
+log = logging.getLogger("autocolor.train")
 
 
 class Trainer:
@@ -112,11 +114,11 @@ class Trainer:
             except OSError as e:
                 raise RunFolderError(f"{self.out}: cannot write the run folder ({e.strerror})") from e
             if dropped:
-                print(f"dropped {dropped} metrics.jsonl records past step {self.step}", file=sys.stderr)
+                log.info("dropped %d metrics.jsonl records past step %d", dropped, self.step)
             self.sinks = [*default_sinks(self.out, self.step), *sinks]
             if changes:
                 self.log({"step": self.step, "kind": "resume", "changed": changes})
-            print(f"data: {self.dataset.describe()}", file=sys.stderr)
+            log.info("data: %s", self.dataset.describe())
         self.dist.barrier()
 
     @property
@@ -172,9 +174,9 @@ class Trainer:
         else:  # other ranks: a fresh, distinct stream per (rank, step)
             seed_everything(self.cfg.train.seed + 7919 * self.dist.rank + self.step)
         if self.dist.main:
-            print(f"resumed from {path} at step {self.step}", file=sys.stderr)
+            log.info("resumed from %s at step %d", path, self.step)
             for key, (old, new) in changes.items():
-                print(f"{key} changed from {old!r} to {new!r}", file=sys.stderr)
+                log.info("%s changed from %r to %r", key, old, new)
         return changes
 
     # --- loop ------------------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ class Trainer:
                                 {"step": self.step, "kind": "train", "images_per_s": bar.images_per_s, **logs}
                             )
                         if tc.val_every and self.step % tc.val_every == 0:
-                            self.validate(bar)
+                            self.validate()
                         if self.dist.any(stop.requested):
                             status = "interrupted"
                             break
@@ -229,10 +231,7 @@ class Trainer:
         if self.dist.main:
             save_pretrained(self.exported(), self.out / "generator")
             if status == "interrupted":
-                print(
-                    f"interrupted at step {self.step}; checkpoint saved, continue with --resume",
-                    file=sys.stderr,
-                )
+                log.warning("interrupted at step %d; checkpoint saved, continue with --resume", self.step)
         self.dist.barrier()
         return status
 
@@ -245,7 +244,7 @@ class Trainer:
         for sink in self.sinks:
             sink.write(record)
 
-    def validate(self, bar: ProgressBar | None = None) -> dict[str, float] | None:
+    def validate(self) -> dict[str, float] | None:
         """Validate the exported generator through the Colorizer's colour path; log, save the sample grid,
         and keep it as `best/` when its score is the best so far."""
         if self.val_photos is None:
@@ -265,10 +264,7 @@ class Trainer:
         )
         if "psnr_hints" in result:
             line += f", psnr with {VAL_HINTS} hints {result['psnr_hints']:.2f} dB"
-        if bar is not None:
-            bar.write(line)
-        else:
-            print(line, file=sys.stderr)
+        log.info("%s", line)
         return result
 
     def close(self) -> None:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,8 @@ from .io import ImageError, LoadedImage, load_image
 from .metrics import colorfulness, psnr, score
 from .models import UNet
 from .pipeline import Colorizer
+
+log = logging.getLogger("autocolor.validation")
 
 SAMPLE_ROWS = 4
 VAL_HINTS = 10  # a hint generator is also scored with this many hints simulated from the truth
@@ -71,7 +73,7 @@ def validate(
             try:
                 truth = photo.load()
             except ImageError as e:
-                print(f"warning: validation skips {e}", file=sys.stderr)
+                log.warning("validation skips %s", e)
                 continue
             out = colorizer.colorize_loaded([LoadedImage(truth)])[0].rgb
             ab_err = np.abs(rgb2lab(out)[..., 1:] - rgb2lab(truth)[..., 1:]).mean() / AB_SCALE

