@@ -4,13 +4,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import colourful, real_photos
+from conftest import SHARED_PHOTOS, colourful, real_photos
 from PIL import Image
 
 from autocolor import color
 from autocolor.composer import Compose, Guide, Lightness
-from autocolor.io import ImageError
-from autocolor.pipeline import Colorizer, bundled_weights
+from autocolor.io import ImageError, load_image
+from autocolor.pipeline import Colorizer, Prepared, bundled_weights
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +183,23 @@ def test_colorize_batch_equals_one_by_one_and_keeps_each_size(tiny_weights):
     assert [im.size for im in batch] == [(64, 48), (64, 48), (90, 30)]
     for im, one in zip(images, batch, strict=True):
         assert np.abs(np.asarray(one, dtype=int) - np.asarray(c.colorize(im), dtype=int)).max() <= 1
+
+
+def _reference_colorize(c: Colorizer, rgb: np.ndarray) -> np.ndarray:
+    """The colour path the plain way: the lightness graph and the compose graph each once over the whole photo."""
+    fy = c.backend.lightness(rgb)
+    p = Prepared(fy, c.prepare(rgb).small)
+    ab = c.predict_ab([p])[0]
+    coef = c.backend.guide(ab, p.small, c.chroma_gain, c.guide_radius, c.guide_eps, fy[0])
+    return c.backend.compose(fy, coef, 0, fy.shape[0])
+
+
+def test_the_fast_colour_path_matches_the_plain_one():
+    """Strips on every core and the gray lookup give today's output: mean difference <= 0.5 levels, max <= 3."""
+    c = Colorizer.from_pretrained()
+    photos = sorted((SHARED_PHOTOS / "val").glob("*.jpg")) or sorted(EXAMPLES.glob("*.jpg"))
+    for path in photos:
+        rgb = load_image(path).rgb
+        got, want = np.asarray(c.colorize(rgb), dtype=int), _reference_colorize(c, rgb).astype(int)
+        diff = np.abs(got - want)
+        assert diff.mean() <= 0.5 and diff.max() <= 3, (path.name, diff.mean(), diff.max())

@@ -118,14 +118,20 @@ class OnnxBackend:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep
         opts.log_severity_level = 3
 
-        def session(name: str):
+        def session(name: str, options):
             path = directory / f"{name}.onnx"
             if not path.is_file():  # the colour-path graphs do not depend on the model: use the bundled ones
                 path = bundled_weights() / f"{name}.onnx"
-            return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-        self._net = session("generator")
-        self._graphs = {name: session(name) for name in COMPOSER_GRAPHS}
+        self._net = session("generator", opts)
+        # the colour path runs strip by strip on every core at once (pipeline.py): one thread per strip
+        strip_opts = ort.SessionOptions()
+        strip_opts.intra_op_num_threads, strip_opts.inter_op_num_threads = 1, 1
+        strip_opts.log_severity_level = 3
+        self._graphs = {
+            name: session(name, opts if name == "guide" else strip_opts) for name in COMPOSER_GRAPHS
+        }
         self.has_features = "features" in {o.name for o in self._net.get_outputs()}
 
     def network(self, x: np.ndarray, temperature: float | None = None, features: bool = False):

@@ -48,7 +48,8 @@ class ImageError(ValueError):
 
 @dataclass
 class LoadedImage:
-    """rgb: (H, W, 3) uint8 sRGB with EXIF orientation applied; alpha: (H, W) uint8 or None.
+    """rgb: (H, W, 3) uint8 sRGB with EXIF orientation applied, read-only (a gray photo's is one plane seen
+    three times: strides[2] == 0); alpha: (H, W) uint8 or None.
 
     `notes`: what the loader did that the user should know (which frame of an animation, a colour profile
     that could not be applied, unreadable EXIF), one short sentence each, without the file name.
@@ -134,9 +135,12 @@ def from_pil(
             alpha = None
     if icc:
         im = _to_srgb(im, icc, notes)
-    if im.mode != "RGB":
-        im = im.convert("RGB")
-    return LoadedImage(np.asarray(im).copy(), alpha, str(path) if path is not None else None, notes)
+    if im.mode in ("L", "LA", "La", "1"):  # gray: one plane seen as three (read-only, no copies)
+        plane = np.asarray(im if im.mode == "L" else im.convert("L"))
+        rgb = np.broadcast_to(plane[..., None], (*plane.shape, 3))
+    else:
+        rgb = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))  # read-only: nothing writes to it
+    return LoadedImage(rgb, alpha, str(path) if path is not None else None, notes)
 
 
 _SRGB: list = []

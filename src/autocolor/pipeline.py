@@ -14,8 +14,10 @@ For callers that work between the two stages (e.g. video, which smooths ab over 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +33,7 @@ from .propagate import propagate_hints
 from .reference import Match, Reference, cells, match, take_colours
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
-STRIP_PIXELS = 1 << 18  # full-resolution work is done this many pixels at a time
+STRIP_PIXELS = 1 << 16  # full-resolution work is done this many pixels at a time, strips on every core
 
 __all__ = ["Colorizer", "Prepared", "bundled_weights"]
 
@@ -80,6 +82,7 @@ class Colorizer:
         self.takes_hints = self.network_hints or cfg.hint_sigma_s > 0
         self.takes_reference = getattr(backend, "has_features", False)
         self.max_pixels = max_pixels
+        self._gray_lut: np.ndarray | None = None
 
     @classmethod
     def from_pretrained(
@@ -331,8 +334,11 @@ class Colorizer:
         H, W = fy.shape
         coef = self.backend.guide(ab, prepared.small, self.chroma_gain, radius, self.guide_eps, fy[0])
         out = np.empty((H, W, 3), dtype=np.uint8)
-        for rows in strips(H, W):
+
+        def strip(rows: slice) -> None:
             out[rows] = self.backend.compose(fy[rows], coef, rows.start, H)
+
+        _run_strips(strip, H, W)
         return LoadedImage(out, prepared.alpha, prepared.path)
 
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
@@ -340,13 +346,26 @@ class Colorizer:
         channel)."""
         H, W = rgb.shape[:2]
         fy = np.empty((H, W), dtype=np.float32)
-        for rows in strips(H, W):
+        lut = self._gray_lightness()
+
+        known_gray = rgb.strides[-1] == 0  # a gray photo as io.from_pil loads it
+
+        def strip(rows: slice) -> None:
             block = rgb[rows]
             r = block[..., 0]
-            if np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2]):
-                block = np.ascontiguousarray(block[..., :1])
-            fy[rows] = self.backend.lightness(block)
+            if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
+                np.take(lut, r, out=fy[rows])  # the graph's own values for the 256 gray levels
+            else:
+                fy[rows] = self.backend.lightness(block)
+
+        _run_strips(strip, H, W)
         return fy
+
+    def _gray_lightness(self) -> np.ndarray:
+        """fy of the 256 gray levels, from the backend's lightness graph (once): gray photos need only a lookup."""
+        if self._gray_lut is None:
+            self._gray_lut = self.backend.lightness(np.arange(256, dtype=np.uint8).reshape(1, 256, 1))[0]
+        return self._gray_lut
 
     def gray(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> the gray the network sees: its Lab lightness with a = b = 0, as sRGB uint8."""
@@ -377,6 +396,17 @@ class Colorizer:
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
         return out
+
+
+def _run_strips(fn, height: int, width: int) -> None:
+    """fn(rows) for every strip of rows, on all cores (the backends' numeric work releases the GIL)."""
+    for _ in _strip_pool().map(fn, strips(height, width)):
+        pass
+
+
+@functools.cache
+def _strip_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="autocolor-strips")
 
 
 def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
