@@ -34,9 +34,11 @@ def main() -> None:
                 break
             gray = gray_uint8(rgb)
             pred = stages.predict(gray)
-            steady = stages.compose(pred.fy, stabilizer(pred.gray, pred.ab))
+            steady = stages.compose(pred.prepared, stabilizer(pred.gray, pred.ab))
             if i in args.frames:
-                for name, im in zip(rows, (gray, stages.compose(pred.fy, pred.ab), steady), strict=True):
+                for name, im in zip(
+                    rows, (gray, stages.compose(pred.prepared, pred.ab), steady), strict=True
+                ):
                     h = round(im.shape[0] * args.width / im.shape[1])
                     rows[name].append(Image.fromarray(im).resize((args.width, h), Image.Resampling.LANCZOS))
     label, pad = 110, 4

@@ -179,7 +179,7 @@ def test_the_pages_render_input_is_the_python_front_ends(live_server, browser):
               }
               return [h, w, Array.from(r.resample(reducer.out, reducer.rh, reducer.rw, H / fy, W / fx, h, w))];
             }""",
-            [prepared.fy.ravel().tolist(), height, width, size],
+            [prepared.fy_rows(slice(None)).ravel().tolist(), height, width, size],
         )
         h, w, values = got
         assert (h, w) == prepared.small.shape, (height, width, size)

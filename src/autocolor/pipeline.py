@@ -41,15 +41,28 @@ __all__ = ["Colorizer", "Prepared", "bundled_weights"]
 @dataclass
 class Prepared:
     """A photo ready for the network: fy = (L + 16) / 116 at full resolution (H, W) float32 and at render size
-    (h, w) (long side = render size), plus the input's alpha and path."""
+    (h, w) (long side = render size), plus the input's alpha and path. A gray photo keeps its gray levels
+    (`plane`, uint8) and their lightness table (`lut`) instead of `fy` (None), a quarter of the memory:
+    `fy_rows` gives the lightness of any rows either way."""
 
-    fy: np.ndarray
+    fy: np.ndarray | None
     small: np.ndarray
     alpha: np.ndarray | None = None
     path: str | None = None
     hints: list[Hint] = field(default_factory=list)  # checked colour hints, in full-resolution pixels
     reference: Reference | None = None  # a colour photo to take colours from (see autocolor.reference)
     match: Match | None = None  # what the photo took from `reference`, set by `Colorizer.predict_ab`
+    plane: np.ndarray | None = None
+    lut: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the photo."""
+        return self.fy.shape if self.fy is not None else self.plane.shape
+
+    def fy_rows(self, rows: slice) -> np.ndarray:
+        """fy of the photo's `rows`, (r, W) float32."""
+        return self.fy[rows] if self.fy is not None else np.take(self.lut, self.plane[rows])
 
 
 class Colorizer:
@@ -283,7 +296,10 @@ class Colorizer:
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
         small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints, reference)
+        p = Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints, reference)
+        if image.rgb.strides[-1] == 0:  # a gray photo (io.from_pil): keep its levels, not a float per pixel
+            p.fy, p.plane, p.lut = None, image.rgb[..., 0], self._gray_lightness()
+        return p
 
     def predict_ab(self, prepared: Sequence[Prepared], vividness: float | None = None) -> list[np.ndarray]:
         """Run the network: each photo's ab at render size, (2, h, w) float32 in [-1, 1], the network's own
@@ -292,7 +308,7 @@ class Colorizer:
         it here, from the same pass (`Prepared.match`)."""
         temperature = self._temperature(vividness)
         groups: dict[tuple[int, int], list[int]] = {}
-        inputs = [self.network_input(p.small, p.hints, p.fy.shape) for p in prepared]
+        inputs = [self.network_input(p.small, p.hints, p.shape) for p in prepared]
         for i, x in enumerate(inputs):
             groups.setdefault(x.shape[-2:], []).append(i)
         out: list[np.ndarray] = [None] * len(prepared)  # type: ignore[list-item]
@@ -324,19 +340,20 @@ class Colorizer:
         if not prepared.hints or sigma_s <= 0:
             return ab
         h, w = prepared.small.shape
-        raster = hint_raster(prepared.hints, prepared.fy.shape[1], prepared.fy.shape[0], (h, w))
+        raster = hint_raster(prepared.hints, prepared.shape[1], prepared.shape[0], (h, w))
         return propagate_hints(ab, L, raster, sigma_s, sigma_r, reach)
 
     def compose(self, prepared: Prepared, ab: np.ndarray, guide_radius: int | None = None) -> LoadedImage:
         """Full-res lightness + ab at render size (as from `predict_ab`) -> colour photo, strip by strip."""
         radius = self.guide_radius if guide_radius is None else guide_radius
-        fy = prepared.fy
-        H, W = fy.shape
-        coef = self.backend.guide(ab, prepared.small, self.chroma_gain, radius, self.guide_eps, fy[0])
+        H, W = prepared.shape
+        coef = self.backend.guide(
+            ab, prepared.small, self.chroma_gain, radius, self.guide_eps, np.empty(W, np.float32)
+        )
         out = np.empty((H, W, 3), dtype=np.uint8)
 
         def strip(rows: slice) -> None:
-            out[rows] = self.backend.compose(fy[rows], coef, rows.start, H)
+            out[rows] = self.backend.compose(prepared.fy_rows(rows), coef, rows.start, H)
 
         _run_strips(strip, H, W)
         return LoadedImage(out, prepared.alpha, prepared.path)
