@@ -14,11 +14,8 @@ For callers that work between the two stages (e.g. video, which smooths ab over 
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -29,40 +26,13 @@ from .config import check_render_size, temperature_to_vividness, vividness_to_te
 from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image
 from .model_folder import bundled_weights
+from .prepared import Prepared, run_strips
 from .propagate import propagate_hints
-from .reference import Match, Reference, cells, match, take_colours
+from .reference import Reference, cells, match, take_colours
 
 ImageInput = Image.Image | np.ndarray | str | os.PathLike
-STRIP_PIXELS = 1 << 16  # full-resolution work is done this many pixels at a time, strips on every core
 
-__all__ = ["Colorizer", "Prepared", "bundled_weights"]
-
-
-@dataclass
-class Prepared:
-    """A photo ready for the network: fy = (L + 16) / 116 at full resolution (H, W) float32 and at render size
-    (h, w) (long side = render size), plus the input's alpha and path. A gray photo keeps its gray levels
-    (`plane`, uint8) and their lightness table (`lut`) instead of `fy` (None), a quarter of the memory:
-    `fy_rows` gives the lightness of any rows either way."""
-
-    fy: np.ndarray | None
-    small: np.ndarray
-    alpha: np.ndarray | None = None
-    path: str | None = None
-    hints: list[Hint] = field(default_factory=list)  # checked colour hints, in full-resolution pixels
-    reference: Reference | None = None  # a colour photo to take colours from (see autocolor.reference)
-    match: Match | None = None  # what the photo took from `reference`, set by `Colorizer.predict_ab`
-    plane: np.ndarray | None = None
-    lut: np.ndarray | None = None
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(H, W) of the photo."""
-        return self.fy.shape if self.fy is not None else self.plane.shape
-
-    def fy_rows(self, rows: slice) -> np.ndarray:
-        """fy of the photo's `rows`, (r, W) float32."""
-        return self.fy[rows] if self.fy is not None else np.take(self.lut, self.plane[rows])
+__all__ = ["Colorizer", "Prepared", "bundled_weights"]  # Prepared: see prepared.py
 
 
 class Colorizer:
@@ -355,7 +325,7 @@ class Colorizer:
         def strip(rows: slice) -> None:
             out[rows] = self.backend.compose(prepared.fy_rows(rows), coef, rows.start, H)
 
-        _run_strips(strip, H, W)
+        run_strips(strip, H, W)
         return LoadedImage(out, prepared.alpha, prepared.path)
 
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
@@ -375,7 +345,7 @@ class Colorizer:
             else:
                 fy[rows] = self.backend.lightness(block)
 
-        _run_strips(strip, H, W)
+        run_strips(strip, H, W)
         return fy
 
     def _gray_lightness(self) -> np.ndarray:
@@ -413,21 +383,3 @@ class Colorizer:
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
         return out
-
-
-def _run_strips(fn, height: int, width: int) -> None:
-    """fn(rows) for every strip of rows, on all cores (the backends' numeric work releases the GIL)."""
-    for _ in _strip_pool().map(fn, strips(height, width)):
-        pass
-
-
-@functools.cache
-def _strip_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="autocolor-strips")
-
-
-def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
-    """Row slices covering a (height, width) image, each about `pixels` pixels (at least one row)."""
-    rows = max(1, pixels // max(width, 1))
-    for top in range(0, height, rows):
-        yield slice(top, min(top + rows, height))

@@ -20,7 +20,7 @@ from .batch import BatchReport, Manifest, run_batch
 from .color import gray_uint8
 from .composer import Compose, Lightness
 from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
-from .pipeline import strips
+from .prepared import strips
 from .scan import Job
 
 FORMATS = ("jpg", "png")
