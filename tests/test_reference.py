@@ -199,12 +199,18 @@ def test_the_server_takes_a_reference_and_shows_where_it_matched(colorizer):
 
 
 @pytest.mark.browser
-def test_a_person_colours_a_photo_after_a_reference_in_the_browser(live_server, browser, tmp_path):
+@pytest.mark.parametrize("where", ["device", "server"])
+def test_a_person_colours_a_photo_after_a_reference_in_the_browser(live_server, browser, tmp_path, where):
     ref, target = crop_pair(painted())
     Image.fromarray(ref).save(tmp_path / "reference.png")
     Image.fromarray(target).convert("L").save(tmp_path / "old photo.png")
     page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors, sent = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: sent.append(r.url) if "/api/colorize" in r.url else None)
     page.goto(live_server + "/")
+    page.wait_for_function("window.autocolorLocal && !document.getElementById('on-device').disabled")
+    page.set_checked("#on-device", where == "device")  # the photo (and so its reference) stays on the device
     page.set_input_files("#picker", [str(tmp_path / "old photo.png")])
     page.wait_for_selector("article[data-state=done] .reference-button", timeout=60_000)
     before = page.eval_on_selector("img.result", "img => img.src")
@@ -219,5 +225,6 @@ def test_a_person_colours_a_photo_after_a_reference_in_the_browser(live_server, 
         return Array.from(g.getImageData(0, 0, c.width, c.height).data); }""",
     )
     got = np.asarray(shot, dtype=np.uint8).reshape(target.shape[0], target.shape[1], 4)[..., :3]
-    assert psnr(got, target) > 20
+    assert psnr(got, target) > 20 and errors == []
+    assert (sent == []) == (where == "device")  # on the device, neither photo is sent anywhere
     page.close()

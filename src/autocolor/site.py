@@ -6,7 +6,8 @@ beside the page:
 
     model/manifest.json   {"graphs": {name: file}, "render_size", "multiple", "in_channels", "chroma_gain",
                            "guide_radius", "guide_eps", "max_pixels", "vividness" (null for a model
-                           without colour classes; the generator then takes no "temperature" input)}
+                           without colour classes; the generator then takes no "temperature" input),
+                           "reference" (reference.py's settings; null when the generator has no features)}
     model/*.onnx          generator, lightness, guide, compose
 
 `autocolor serve` serves them from the model it runs; `export_site` writes the page, the runtime and the
@@ -20,6 +21,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from . import reference
 from .colorspace import input_channels
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
@@ -66,8 +68,24 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "guide_eps": config.guide_eps,
         "max_pixels": DEFAULT_MAX_PIXELS,
         "vividness": temperature_to_vividness(config.temperature) if config.classes else None,
+        # matching a reference photo on the device (static/local/reference.js): reference.py's settings, for
+        # a generator whose graph answers its encoder's features; null for one that does not
+        "reference": _reference_settings() if _has_features(files["generator"]) else None,
     }
     return files, manifest
+
+
+def _reference_settings() -> dict:
+    names = ("GRID", "LOW", "HIGH", "LIGHTNESS_SIGMA", "MIN_CONFIDENCE", "SIGMA_S", "SIGMA_R", "REACH")
+    return {name.lower(): getattr(reference, name) for name in names}
+
+
+def _has_features(generator: Path) -> bool:
+    from .backends import _import_onnxruntime
+
+    ort = _import_onnxruntime()
+    session = ort.InferenceSession(str(generator), providers=["CPUExecutionProvider"])
+    return "features" in {o.name for o in session.get_outputs()}
 
 
 def render_page(max_mb: int, max_mp: int, static_site: bool = False) -> str:

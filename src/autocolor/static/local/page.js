@@ -67,8 +67,9 @@ async function init() {
     text.textContent = "This server's model has no browser version: photos are sent to this server.";
     return;
   }
-  const { max_pixels } = await manifest.json();
+  const { max_pixels, reference } = await manifest.json();
   deviceLimit = `up to ${max_pixels / 1e6} megapixels each`;
+  window.autocolorLocal.matchesReferences = !!reference; // this model can take colours from a reference here
   toggle.onchange = () => {
     localStorage.setItem(KEY, toggle.checked ? "on" : "off");
     describe();
@@ -100,15 +101,17 @@ async function encodeOpaque(bitmap, times) {
 
 window.autocolorLocal = {
   options: {},
+  matchesReferences: false,
   enabled: () => toggle.checked,
   async run(file, status, bar, extra = {}) {
     status.textContent = "colorizing on this device";
     const options = { ...window.autocolorLocal.options, ...extra };
-    const { blob, bitmap, times } = await ask({ file, options }, ({ progress, stage }) => {
+    const { blob, bitmap, times, reference } = await ask({ file, options }, ({ progress, stage }) => {
       bar.value = progress;
       status.textContent = `${stage} on this device`;
     });
     window.autocolorLocal.lastTimes = times; // milliseconds per stage, for the curious and for tests
+    window.autocolorLocal.lastReference = reference; // what it took from a reference photo, if one was given
     return blob || encodeOpaque(bitmap, times);
   },
 };

@@ -5,10 +5,13 @@
 //   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
-// Messages in: {id, file, options: {renderSize?, stripPixels?, vividness?}}. Out: {id, progress, stage} ... then
-// {id, blob (PNG) or bitmap (an opaque result, for the page to encode without alpha), times, backend} or {id, error}.
+// Messages in: {id, file, options: {renderSize?, stripPixels?, vividness?, reference? (a colour photo's File)}}.
+// Out: {id, progress, stage} ... then {id, blob (PNG) or bitmap (an opaque result, for the page to encode
+// without alpha), times, reference ({confidence, used, map}: what it took from the reference, or null),
+// backend} or {id, error}.
 
 import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
+import { abOf, cropCells, match, propagate } from "./reference.js";
 import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
 
 const STRIP_PIXELS = 1 << 18;
@@ -128,15 +131,11 @@ async function lightnessRows(e, ctx, top, r, W) {
   return { fy, rgba, opaque };
 }
 
-async function colorize(e, file, options, progress) {
+// A photo file -> its canvas and its lightness at render size (h, w), read strip by strip and box-reduced on
+// the way (the full-size lightness is never held); with `withRgb`, its colour at render size too, resampled
+// the same way and rounded as Pillow rounds (a reference photo's: colorspace.rgb_to_ab of the resized photo).
+async function readPhoto(e, file, size, stripPixels, progress, withRgb = false) {
   const m = e.manifest;
-  const times = {};
-  let clock = performance.now();
-  const lap = name => {
-    const now = performance.now();
-    times[name] = Math.round(now - clock);
-    clock = now;
-  };
   const bitmap = await createImageBitmap(file, {
     imageOrientation: "from-image", // EXIF orientation, as the Python loader applies it
     colorSpaceConversion: "none", // raw pixel values, as Pillow reads them (no ICC conversion)
@@ -154,36 +153,93 @@ async function colorize(e, file, options, progress) {
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
-  lap("decode");
-
-  // 1. the network's input: lightness strip by strip, box-reduced on the way, then resampled.
-  const size = options.renderSize || m.render_size;
-  const stripPixels = options.stripPixels || STRIP_PIXELS;
   const [h, w] = renderShape(H, W, size);
   const fx = reduceFactor(W, w);
   const fyf = reduceFactor(H, h);
   const reducer = new BoxReducer(H, W, fx, fyf);
+  const colours = withRgb ? [0, 1, 2].map(() => new BoxReducer(H, W, fx, fyf)) : [];
   let opaque = true;
   const rows = Math.max(fyf, Math.floor(stripPixels / W / fyf) * fyf);
   for (let top = 0; top < H; top += rows) {
     const r = Math.min(rows, H - top);
     const strip = await lightnessRows(e, ctx, top, r, W);
     reducer.add(strip.fy.data, top, r);
+    colours.forEach((red, c) => red.add(Float32Array.from({ length: r * W }, (_, i) => strip.rgba[4 * i + c]), top, r));
     opaque &&= strip.opaque;
     progress(20 * (top + r) / H, "reading");
   }
   const small = resample(reducer.out, reducer.rh, reducer.rw, H / fyf, W / fx, h, w);
-  lap("input");
+  const rgb = colours.map(red => Uint8Array.from(resample(red.out, red.rh, red.rw, H / fyf, W / fx, h, w), v => Math.round(v)));
+  return { canvas, ctx, W, H, h, w, small, opaque, rgb };
+}
 
-  // 2. the network, at render size; then the guided-upsampling model of its colour.
+// The network at render size: the photo's ab (2, h, w) in the network's scale and, where the graph answers
+// them, its encoder's features (C, hp / 8, wp / 8).
+async function runNetwork(e, small, h, w, vividness) {
+  const m = e.manifest;
   const input = networkInput(small, h, w, m.multiple, m.in_channels);
   const tensor = new ort.Tensor("float32", input.data, [1, m.in_channels, input.hp, input.wp]);
-  const out = (await e.generator.run(generatorFeeds(e, tensor, options.vividness)))[e.generator.outputNames[0]];
-  lap("network");
+  const res = await e.generator.run(generatorFeeds(e, tensor, vividness));
+  const out = res[e.generator.outputNames[0]];
   const ab = new Float32Array(2 * h * w);
   for (let c = 0; c < 2; c++)
     for (let y = 0; y < h; y++)
       ab.set(out.data.subarray((c * input.hp + y) * input.wp, (c * input.hp + y) * input.wp + w), (c * h + y) * w);
+  const f = res.features;
+  return { ab, features: f && { data: f.data, C: f.dims[1], hp: f.dims[2], wp: f.dims[3] } };
+}
+
+// The photo's ab with the colours it matches in a reference photo (reference.js), and what it took:
+// {confidence, used, map (a PNG of where, white)}.
+async function takeReference(e, file, photo, net, options, stripPixels) {
+  const s = e.manifest.reference;
+  if (!s || !net.features) throw new Error("this model cannot match a reference photo (no encoder features)");
+  const size = options.renderSize || e.manifest.render_size;
+  const ref = await readPhoto(e, file, size, stripPixels, () => {}, true);
+  const refNet = await runNetwork(e, ref.small, ref.h, ref.w, options.vividness);
+  const cells = (f, h, w) => cropCells(f.data, f.C, f.hp, f.wp, h, w, s.grid);
+  const L = small => Float32Array.from(small, v => v * 116 - 16);
+  const reference = { feats: cells(refNet.features, ref.h, ref.w), L: L(ref.small), ab: abOf(...ref.rgb, ref.h * ref.w), h: ref.h, w: ref.w };
+  const { h, w } = photo;
+  const lightness = L(photo.small);
+  const found = match(reference, cells(net.features, h, w), lightness, h, w, s);
+  const ab = found.used ? propagate(net.ab, lightness, found.raster, h, w, s.sigma_s, s.sigma_r, s.reach) : net.ab;
+  const pixels = new Uint8ClampedArray(4 * h * w);
+  for (let i = 0; i < h * w; i++) {
+    pixels.fill(found.used ? Math.round(255 * found.raster[2 * h * w + i]) : 0, 4 * i, 4 * i + 3);
+    pixels[4 * i + 3] = 255;
+  }
+  const canvas = new OffscreenCanvas(w, h);
+  canvas.getContext("2d").putImageData(new ImageData(pixels, w, h), 0, 0);
+  const map = await canvas.convertToBlob({ type: "image/png" });
+  return { ab, taken: { confidence: found.confidence, used: found.used, map } };
+}
+
+async function colorize(e, file, options, progress) {
+  const m = e.manifest;
+  const times = {};
+  let clock = performance.now();
+  const lap = name => {
+    const now = performance.now();
+    times[name] = Math.round(now - clock);
+    clock = now;
+  };
+  // 1. the network's input: lightness strip by strip, box-reduced on the way, then resampled.
+  const size = options.renderSize || m.render_size;
+  const stripPixels = options.stripPixels || STRIP_PIXELS;
+  const photo = await readPhoto(e, file, size, stripPixels, progress);
+  const { ctx, W, H, h, w, small, opaque } = photo;
+  lap("input");
+
+  // 2. the network, at render size (and the colours of a reference photo); then the guided-upsampling model
+  // of its colour.
+  const net = await runNetwork(e, small, h, w, options.vividness);
+  let ab = net.ab;
+  let reference = null;
+  if (options.reference) {
+    ({ ab, taken: reference } = await takeReference(e, options.reference, photo, net, options, stripPixels));
+  }
+  lap("network");
   const { coef } = await e.guide.run({
     ab: new ort.Tensor("float32", ab, [2, h, w]),
     fy: new ort.Tensor("float32", small, [h, w]),
@@ -212,10 +268,10 @@ async function colorize(e, file, options, progress) {
   }
   lap("compose");
   progress(95, "encoding");
-  if (opaque) return { bitmap: canvas.transferToImageBitmap(), times }; // the page writes it without alpha
-  const blob = await canvas.convertToBlob({ type: "image/png" });
+  if (opaque) return { bitmap: photo.canvas.transferToImageBitmap(), times, reference }; // the page writes it without alpha
+  const blob = await photo.canvas.convertToBlob({ type: "image/png" });
   lap("encode");
-  return { blob, times };
+  return { blob, times, reference };
 }
 
 self.onmessage = async ({ data }) => {
@@ -227,10 +283,10 @@ self.onmessage = async ({ data }) => {
     });
     const e = await engine;
     if (!file) return self.postMessage({ id, ready: true, backend: e.backend });
-    const { blob, bitmap, times } = await colorize(e, file, options, (progress, stage) =>
+    const { blob, bitmap, times, reference } = await colorize(e, file, options, (progress, stage) =>
       self.postMessage({ id, progress, stage }),
     );
-    self.postMessage({ id, blob, bitmap, times, backend: e.backend }, bitmap ? [bitmap] : []);
+    self.postMessage({ id, blob, bitmap, times, reference, backend: e.backend }, bitmap ? [bitmap] : []);
   } catch (err) {
     self.postMessage({ id, error: String(err && err.message ? err.message : err) });
   }
