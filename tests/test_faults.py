@@ -133,6 +133,29 @@ def test_ctrl_c_stops_a_video_at_once_and_loses_nothing(tmp_path, presses):
     assert not list(out.glob(".*.part"))
 
 
+def test_ctrl_c_on_a_photo_batch_leaves_a_manifest_line_for_every_output(tmp_path):
+    src = tmp_path / "album"
+    src.mkdir()
+    for i in range(60):
+        Image.fromarray(colourful(240, 320, seed=i)).save(src / f"p{i:02d}.png")
+    out = tmp_path / "out"
+    proc = _cli("colorize", "album", "-o", "out", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*.png"))) < 3:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            pytest.fail("the batch never got going")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    outputs = sorted(p.name for p in out.glob("*.png"))
+    written = sorted(
+        Path(r["output"]).name for r in read_manifest(out / "manifest.jsonl") if r["status"] == "written"
+    )
+    assert outputs == written and 0 < len(outputs) < 60  # stopped early, and nothing written unrecorded
+    assert not list(out.glob(".*.part"))
+
+
 # --- full disks and two runs ----------------------------------------------------------------------------------
 
 
