@@ -83,6 +83,16 @@ def test_the_page_colorizes_on_the_device_like_the_server(live_server, browser, 
 
 
 @pytest.mark.browser
+def test_a_gray_photo_on_the_device_matches_the_server(live_server, browser, tmp_path):
+    """A truly gray photo takes the lookup path for its lightness on both sides."""
+    gray = tmp_path / "gray.png"
+    Image.open(PHOTO).convert("L").save(gray)
+    got, _, facts = _colorize_in_browser(browser, live_server, gray, tmp_path / "gray-page.png")
+    assert facts["sent"] == [] and facts["failed"] == []
+    _compare(got, _server_result(live_server, gray), gray)
+
+
+@pytest.mark.browser
 def test_the_exported_static_site_colorizes_the_same(live_server, browser, tmp_path):
     photo = tmp_path / "small.jpg"  # smaller, at a small render size: the box reduction and many strips
     Image.open(PHOTO).resize((640, 492), Image.Resampling.LANCZOS).save(photo, quality=92)

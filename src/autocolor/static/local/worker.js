@@ -35,6 +35,9 @@ async function createEngine() {
   const e = { manifest, generator, lightness, guide, compose };
   e.backend = `WebAssembly, ${threads} thread${threads > 1 ? "s" : ""}`;
   await warmUp(e);
+  // the lightness of the 256 gray levels, from the graph itself: a gray strip's is then a lookup
+  const levels = Uint8Array.from({ length: 256 }, (_, i) => i);
+  e.grayLightness = (await lightness.run({ rgb: new ort.Tensor("uint8", levels, [1, 256, 1]) })).fy.data;
   preferWebGPU(e, url("generator")); // in the background: the CPU path is ready now
   return e;
 }
@@ -110,12 +113,20 @@ function generatorFeeds(e, input, vividness) {
 const scalar = (type, value) =>
   new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
 
-// Rows [top, top + r) of the photo -> their lightness fy (r, W); a gray strip goes as one channel, as the
-// Python front end sends it.
+// Rows [top, top + r) of the photo -> their lightness fy (r, W); a gray strip is a lookup of the graph's own
+// values for the 256 gray levels (as the Python front end does it), a colour strip goes through the graph.
 async function lightnessRows(e, ctx, top, r, W) {
   const rgba = ctx.getImageData(0, top, W, r).data;
   let gray = true;
   for (let i = 0; i < rgba.length && gray; i += 4) gray = rgba[i] === rgba[i + 1] && rgba[i] === rgba[i + 2];
+  let opaque = true;
+  for (let i = 3; i < rgba.length && opaque; i += 4) opaque = rgba[i] === 255;
+  if (gray && e.grayLightness) {
+    const values = new Float32Array(r * W);
+    const lut = e.grayLightness;
+    for (let i = 0, j = 0; j < values.length; i += 4, j++) values[j] = lut[rgba[i]];
+    return { fy: new ort.Tensor("float32", values, [r, W]), rgba, opaque };
+  }
   const c = gray ? 1 : 3;
   const pixels = new Uint8Array(r * W * c);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += c) {
@@ -125,8 +136,6 @@ async function lightnessRows(e, ctx, top, r, W) {
       pixels[j + 2] = rgba[i + 2];
     }
   }
-  let opaque = true;
-  for (let i = 3; i < rgba.length && opaque; i += 4) opaque = rgba[i] === 255;
   const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", pixels, [r, W, c]) });
   return { fy, rgba, opaque };
 }
