@@ -118,6 +118,11 @@ def test_an_unreadable_reference_names_the_file(colorizer, tmp_path):
         colorizer.colorize(colourful(), reference=bad)
 
 
+def test_a_gray_reference_is_refused(colorizer):
+    with pytest.raises(ValueError, match="is gray, so it has no colours to give"):
+        colorizer.reference(np.full((40, 60), 128, np.uint8))
+
+
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "autocolor", *args], cwd=cwd, capture_output=True, text=True)
 

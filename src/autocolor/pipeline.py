@@ -155,6 +155,10 @@ class Colorizer:
         h, w = p.small.shape
         small = Image.fromarray(loaded.rgb).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
         ab = rgb_to_ab(np.asarray(small)).T.reshape(2, h, w) / AB_SCALE
+        if np.abs(ab).max() * AB_SCALE < 1.0:  # under one Lab unit of colour anywhere
+            raise ValueError(
+                f"{loaded.path or 'the reference'}: is gray, so it has no colours to give; use a colour photo"
+            )
         features = self.backend.network(self.network_input(p.small)[None], self._temperature(None), True)[1]
         gh, gw = cells((h, w))
         L = fy_to_L(p.small)

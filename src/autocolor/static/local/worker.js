@@ -208,7 +208,9 @@ async function takeReference(e, file, photo, net, options, stripPixels) {
   const refNet = await runNetwork(e, ref.small, ref.h, ref.w, options.vividness);
   const cells = (f, h, w) => cropCells(f.data, f.C, f.hp, f.wp, h, w, s.grid);
   const L = small => Float32Array.from(small, v => v * 116 - 16);
-  const reference = { feats: cells(refNet.features, ref.h, ref.w), L: L(ref.small), ab: abOf(...ref.rgb, ref.h * ref.w), h: ref.h, w: ref.w };
+  const refAb = abOf(...ref.rgb, ref.h * ref.w);
+  if (refAb.every(v => Math.abs(v) * 110 < 1)) throw new Error(`${file.name}: is gray, so it has no colours to give; use a colour photo`);
+  const reference = { feats: cells(refNet.features, ref.h, ref.w), L: L(ref.small), ab: refAb, h: ref.h, w: ref.w };
   const { h, w } = photo;
   const lightness = L(photo.small);
   const found = match(reference, cells(net.features, h, w), lightness, h, w, s);
