@@ -25,6 +25,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -80,6 +81,18 @@ def _is_json_error(content_type: str, content: bytes) -> bool:
         return False
 
 
+def _answered(conn: http.client.HTTPConnection, timeout: float) -> bool:
+    """Whether the server's answer has started to arrive (a peek: nothing is consumed); the socket's timeout
+    is set back to `timeout`."""
+    conn.sock.settimeout(0.0)
+    try:
+        return bool(conn.sock.recv(1, socket.MSG_PEEK))
+    except BlockingIOError:
+        return False
+    finally:
+        conn.sock.settimeout(timeout)
+
+
 def _oversized(port: int, size: int, chunked: bool) -> tuple[int, bool]:
     """Send an upload of `size` bytes, reading the answer as soon as it comes; -> (status, JSON error?)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -93,14 +106,8 @@ def _oversized(port: int, size: int, chunked: bool) -> tuple[int, bool]:
         try:
             for _ in range(size // len(block)):
                 conn.send(b"%x\r\n%s\r\n" % (len(block), block))
-                conn.sock.settimeout(0.0)
-                try:
-                    if conn.sock.recv(1, 2):  # MSG_PEEK: an answer has arrived
-                        break
-                except BlockingIOError:
-                    pass
-                finally:
-                    conn.sock.settimeout(60)
+                if _answered(conn, 60):
+                    break
         except OSError:  # the server closed the connection after answering
             pass
     conn.sock.settimeout(10)
@@ -125,14 +132,8 @@ def _trickle(port: int, stop: threading.Event) -> int:
             if stop.is_set():
                 return 0
             conn.send(bytes([byte]))
-            conn.sock.settimeout(0.0)
-            try:
-                if conn.sock.recv(1, 2):  # MSG_PEEK: an answer has arrived
-                    break
-            except BlockingIOError:
-                pass
-            finally:
-                conn.sock.settimeout(120)
+            if _answered(conn, 120):
+                break
             stop.wait(1.0)
     except OSError:  # answered and closed while we were sending
         pass

@@ -15,9 +15,14 @@ from autocolor.cli import main
 TINY = str(Path(__file__).resolve().parents[1] / "configs" / "tiny.toml")
 
 
+def train_args(data, out, *extra) -> list[str]:
+    """`autocolor train` on the tiny config, two steps, without validation."""
+    return ["train", "--data", str(data), "--config", TINY, "--out", str(out), "--batch-size", "2",
+            "--steps", "2", "--set", "train.val_every=0", "--set", "train.log_every=1", *extra]  # fmt: skip
+
+
 def train(data, out, *extra) -> int:
-    return main(["train", "--data", str(data), "--config", TINY, "--out", str(out), "--batch-size", "2",
-                 "--steps", "2", "--set", "train.val_every=0", "--set", "train.log_every=1", *extra])  # fmt: skip
+    return main(train_args(data, out, *extra))
 
 
 def records(out: Path) -> list[dict]:
@@ -49,19 +54,7 @@ def test_a_read_only_out_is_one_clear_line(photo_dir, tmp_path):
     locked.mkdir()
     locked.chmod(0o555)
     try:  # as a user without privileges (root writes anywhere), the way a person meets it
-        cmd = [
-            "train",
-            "--data",
-            str(photo_dir),
-            "--config",
-            TINY,
-            "--out",
-            str(locked / "run"),
-            "--steps",
-            "1",
-            "--batch-size",
-            "2",
-        ]
+        cmd = train_args(photo_dir, locked / "run")
         r = as_nobody([sys.executable, "-m", "autocolor", *cmd], tmp_path)
         assert r.returncode == 2, r.stderr
         assert "cannot write the run folder (Permission denied)" in r.stderr

@@ -380,13 +380,7 @@ def test_port_in_use_is_one_clear_line_and_nothing_is_announced(capsys):
 def test_sigterm_stops_the_server_even_with_a_request_in_flight(tiny_weights):
     proc, url, lines = start_server("--weights", str(tiny_weights))
     try:
-        host, port = url.removeprefix("http://").split(":")
-        stalled = http.client.HTTPConnection(host, int(port), timeout=60)
-        stalled.putrequest("POST", "/api/colorize")
-        stalled.putheader("Content-Type", "multipart/form-data; boundary=b")
-        stalled.putheader("Content-Length", "5000")
-        stalled.endheaders()
-        stalled.send(b"--b\r\n")  # ... and never the rest
+        stalled = _trickle(url)  # the start of a body, and never the rest
         wait_until(
             lambda: json.loads(urllib.request.urlopen(url + "/healthz", timeout=10).read())["reading"] == 1,
             what="the stalled upload to be read",

@@ -18,7 +18,7 @@ from .batch import BatchReport, Interrupted, Manifest, run_batch
 from .hints import HintLike
 from .io import SAVE_FORMATS, keeps_alpha, save_image
 from .pipeline import Colorizer
-from .reference import MIN_CONFIDENCE, Reference
+from .reference import Reference, enough
 from .scan import Job, Shard
 from .video.media import OUTPUT_FORMATS, VIDEO_EXTENSIONS, is_video, video_output_path
 
@@ -92,7 +92,7 @@ def media_job(
 
 def reference_note(confidence: float) -> str:
     """What a photo took from the reference, for the user."""
-    if confidence >= MIN_CONFIDENCE:
+    if enough(confidence):
         return f"reference: {confidence:.0%} of the photo matched it and took its colours"
     return f"reference not used: only {confidence:.0%} of the photo matched it (automatic colour)"
 

@@ -84,7 +84,12 @@ def match(reference: Reference, features: np.ndarray, L: np.ndarray) -> Match:
     weight = (cell_weight[cell] * agree).astype(np.float32)
     raster = np.concatenate([reference.ab[:, ry, rx], weight[None]]).astype(np.float32)
     confidence = float(weight.mean())
-    return Match(raster, confidence, confidence >= MIN_CONFIDENCE)
+    return Match(raster, confidence, enough(confidence))
+
+
+def enough(confidence: float) -> bool:
+    """Whether a photo that matched `confidence` of itself takes the reference's colours (MIN_CONFIDENCE)."""
+    return confidence >= MIN_CONFIDENCE
 
 
 def take_colours(ab: np.ndarray, L: np.ndarray, found: Match) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from .io import atomic_open, load_image
 from .metrics import colorfulness, psnr
 from .pipeline import Colorizer
-from .reference import MIN_CONFIDENCE
+from .reference import enough
 
 PAIRINGS = ("crops", "random")
 SHARE = 0.6  # each crop's share of the photo's width
@@ -63,13 +63,16 @@ def evaluate_pairs(
         steered = colorizer.colorize(target, reference=ref)
         out = np.asarray(steered)
         truth_c = max(colorfulness(target), 1e-6)
+        auto_psnr, reference_psnr = psnr(auto, target), psnr(out, target)
+        confidence = steered.info["reference_confidence"]
         rows.append(
             {
                 "pair": name,
-                "auto_psnr": psnr(auto, target),
-                "reference_psnr": psnr(out, target),
-                "gain": psnr(out, target) - psnr(auto, target),
-                "confidence": steered.info["reference_confidence"],
+                "auto_psnr": auto_psnr,
+                "reference_psnr": reference_psnr,
+                "gain": reference_psnr - auto_psnr,
+                "confidence": confidence,
+                "used": enough(confidence),
                 "auto_colorfulness": colorfulness(auto) / truth_c,
                 "reference_colorfulness": colorfulness(out) / truth_c,
             }
@@ -77,9 +80,9 @@ def evaluate_pairs(
     return rows
 
 
-def summarize(rows: list[dict], min_confidence: float = MIN_CONFIDENCE) -> dict[str, float]:
+def summarize(rows: list[dict]) -> dict[str, float]:
     """Means over the pairs, the share that used the reference, and the worst gain among those that did."""
-    used = [r for r in rows if r["confidence"] >= min_confidence]
+    used = [r for r in rows if r["used"]]
     return {
         "pairs": len(rows),
         "auto_psnr": float(np.mean([r["auto_psnr"] for r in rows])),

@@ -45,7 +45,7 @@ from starlette.requests import ClientDisconnect
 from .config import RENDER_SIZES
 from .io import ImageError
 from .pipeline import Colorizer
-from .reference import MIN_CONFIDENCE
+from .reference import enough
 from .site import browser_model, render_page, static_dir
 from .upload import RecentImages, UploadError, drain, paced, parse_hints_field, read_upload
 from .webjob import colorize_upload, content_disposition, parse_render_size, parse_vividness
@@ -302,7 +302,7 @@ def create_app(
         headers = {"Content-Disposition": content_disposition(name)}
         if confidence is not None:
             headers["X-Reference-Confidence"] = f"{confidence:.4f}"
-            headers["X-Reference-Used"] = "1" if confidence >= MIN_CONFIDENCE else "0"
+            headers["X-Reference-Used"] = "1" if enough(confidence) else "0"
         return Response(png, media_type="image/png", headers=headers)
 
     return app
