@@ -213,8 +213,9 @@ def test_the_server_serves_the_browser_model_with_its_own_settings(tmp_path):
         assert page.headers[key] in ("same-origin", "require-corp")  # threads in the browser
     manifest = client.get("/model/manifest.json").json()
     assert manifest["render_size"] == 256 and manifest["in_channels"] == colorizer.in_channels
-    graph = client.get("/model/" + manifest["graphs"]["compose"])
-    assert graph.status_code == 200 and graph.content == (bundled_weights() / "compose.onnx").read_bytes()
+    graph = client.get("/model/" + manifest["graphs"]["guide"])
+    assert graph.status_code == 200 and graph.content == (bundled_weights() / "guide.onnx").read_bytes()
+    assert "compose" not in manifest["graphs"]  # the last step runs in JavaScript (compose.js)
     assert client.get("/model/model.safetensors").status_code == 404  # only the graphs are served
     wasm = client.get("/static/vendor/onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm")
     assert wasm.headers["content-type"] == "application/wasm"

@@ -9,7 +9,7 @@ A backend runs four graphs on numpy arrays:
                                       for matching a reference, (B, C', H / 8, W / 8))
     lightness(rgb)                    (r, W, 1 or 3) uint8 -> fy = (L + 16) / 116 (r, W) float32
     guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
-    compose(fy, coef, top, height)    -> (r, W, 3) uint8                        (see composer.Compose)
+    compose(fy, coef, top, height)    -> (r, W, 3) uint16 linear RGB            (see composer.Compose)
 
 The network is the trained generator; the other three are the one colour path, written in PyTorch in
 composer.py. `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend`

@@ -10,6 +10,8 @@ constants from here; the colorizing front end, hints, references, video and vali
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 L_SCALE = 50.0
@@ -18,6 +20,10 @@ WHITE_D65 = (0.95047, 1.0, 1.08883)  # the reference white's X, Y, Z, as kornia'
 RGB_TO_XYZ = ((0.412453, 0.357580, 0.180423),
               (0.212671, 0.715160, 0.072169),
               (0.019334, 0.119193, 0.950227))  # fmt: skip  # linear sRGB -> XYZ (D65), as kornia
+XYZ_TO_RGB = ((3.2404813432005266, -1.5371515162713185, -0.4985363261688878),
+              (-0.9692549499965682, 1.8759900014898907, 0.0415559265582928),
+              (0.0556466391351772, -0.2040413383665112, 1.0573110696453443))  # fmt: skip  # kornia's xyz_to_rgb
+LINEAR_LEVELS = 65535  # the colour path carries linear RGB as 16-bit levels to its last step, linear_to_srgb
 HINT_CHANNELS = 3  # after L: a hint's a and b (in the network's scale) and the mask, see autocolor.hints
 
 
@@ -49,3 +55,29 @@ def rgb_to_ab(colors) -> np.ndarray:
     xyz = lin @ np.asarray(RGB_TO_XYZ).T / np.asarray(WHITE_D65)
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 4.0 / 29.0)
     return np.stack([500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])], axis=1).astype(np.float32)
+
+
+def luminance() -> np.ndarray:
+    """The weights of linear R, G, B in Y (kornia's rgb_to_xyz), float32."""
+    return np.asarray(RGB_TO_XYZ[1], dtype=np.float32)
+
+
+def xyz_to_linear() -> np.ndarray:
+    """The 3 x 3 float32 matrix from (X/Xn, Y, Z/Zn) (Lab's own scale) to linear R, G, B, row by row."""
+    return (np.asarray(XYZ_TO_RGB) * np.asarray(WHITE_D65)[None, :]).astype(np.float32)
+
+
+@functools.cache
+def _srgb_table() -> np.ndarray:
+    """sRGB uint8 of each of the 65,536 linear levels (the sRGB curve, as kornia's linear_rgb_to_rgb)."""
+    t = np.arange(LINEAR_LEVELS + 1, dtype=np.float64) / LINEAR_LEVELS
+    encoded = np.where(t > 0.0031308, 1.055 * t ** (1 / 2.4) - 0.055, 12.92 * t)
+    table = np.floor(encoded * 255.0 + 0.5).astype(np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+def linear_to_srgb(levels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Linear RGB as 16-bit levels (the colour path's `Compose` output) -> sRGB uint8, same shape (into `out`
+    if given): one lookup per value; within 0.03 of a level of the exact curve."""
+    return np.take(_srgb_table(), levels, out=out, mode="wrap")  # (no index check: every uint16 is in)

@@ -6,7 +6,8 @@ kornia's conversions, so they agree with `color.rgb_to_lab` / `color.lab_to_rgb`
     Lightness  rgb (H, W, 3) uint8 -> fy = (L + 16) / 116 (H, W) float32            (run per strip of rows)
     Guide      ab (2, h, w) network output in [-1, 1], fy (h, w) at render size,
                gain, radius, eps -> coef (4, h, w): a guided filter's linear model per render pixel
-    Compose    fy strip (r, W), coef (4, h, w), top row, full height -> sRGB strip (r, W, 3) uint8
+    Compose    fy strip (r, W), coef (4, h, w), top row, full height -> linear RGB strip (r, W, 3) uint16,
+               which `colorspace.linear_to_srgb` turns into sRGB uint8 (a table lookup)
 
 Guided upsampling is the fast guided filter (He and Sun 2015): the filter's coefficients are fitted at render
 size, where the network's ab and the lightness it saw are both known, then upsampled bilinearly and applied to
@@ -23,18 +24,16 @@ import functools
 
 import torch
 import torch.nn.functional as F
-from kornia.color import rgb_to_xyz, xyz_to_rgb
 from torch import nn
 
-from .colorspace import AB_SCALE, WHITE_D65
+from .colorspace import AB_SCALE, LINEAR_LEVELS, luminance, xyz_to_linear
 
 
 @functools.cache
 def _constants() -> dict[str, torch.Tensor]:
-    """Luminance weights of linear R, G, B and the (X/Xn, Y, Z/Zn) -> linear RGB matrix, from kornia."""
-    eye = torch.eye(3, dtype=torch.float64)[:, :, None, None]  # pure linear R, G, B
-    to_lin = xyz_to_rgb(eye)[:, :, 0, 0].T * torch.tensor(WHITE_D65, dtype=torch.float64)[None, :]
-    return {"to_y": rgb_to_xyz(eye)[:, 1, 0, 0].float(), "xyz_to_lin": to_lin.float()}
+    """Luminance weights of linear R, G, B and the (X/Xn, Y, Z/Zn) -> linear RGB matrix: colorspace's, which the
+    browser's colour.js reads from the manifest; a test holds them to kornia's rgb_to_xyz and xyz_to_rgb."""
+    return {"to_y": torch.from_numpy(luminance()), "xyz_to_lin": torch.from_numpy(xyz_to_linear())}
 
 
 _T = 0.2068966  # Lab's f^-1 switches from linear to cubic here (f(0.008856))
@@ -127,12 +126,14 @@ class Guide(nn.Module):
 
 
 class Compose(nn.Module):
-    """Full-resolution lightness + render-size guided-filter coefficients -> sRGB uint8, one strip of rows.
+    """Full-resolution lightness + render-size guided-filter coefficients -> linear RGB, one strip of rows.
 
     fy: (r, W) rows [top, top + r) of the full-res lightness as (L + 16) / 116; coef: (4, h, W) from `Guide`;
-    top, height: () int64, the strip's first row and the photo's height. Returns (r, W, 3) uint8 sRGB.
-    Out-of-gamut colours are pulled towards the gray of the same luminance, so L is kept exactly. Everything
-    is planar and elementwise: the ops onnxruntime runs fastest.
+    top, height: () int64, the strip's first row and the photo's height. Returns (r, W, 3) uint16: linear
+    (not yet sRGB-encoded) R, G, B in 1/65535ths, in gamut; `colorspace.linear_to_srgb` encodes them with a
+    lookup table, an order of magnitude cheaper than the sRGB curve in onnxruntime. Out-of-gamut colours are
+    pulled towards the gray of the same luminance, so L is kept exactly. Everything is planar and elementwise:
+    the ops onnxruntime runs fastest.
     """
 
     def __init__(self):
@@ -151,9 +152,8 @@ class Compose(nn.Module):
         y = _f_inv(fy)
         z = _f_inv((fy - b * (1.0 / 200.0)).clamp(min=0.0))
         lin = [x * m[0] + y * m[1] + z * m[2] for m in self.m]
-        lin = _into_gamut(lin, y)
-        out = [(_encode(c) * 255.0 + 0.5).to(torch.uint8) for c in lin]
-        return torch.stack(out, dim=0).permute(1, 2, 0)
+        levels = _into_gamut(lin, y, float(LINEAR_LEVELS))
+        return torch.stack([(c + 0.5).to(torch.uint16) for c in levels], dim=-1)
 
 
 def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):
@@ -170,21 +170,15 @@ def _f_inv(t: torch.Tensor) -> torch.Tensor:
     return _piecewise(t, _T, lambda c: c * c * c, 1.0 / 7.787)
 
 
-def _encode(lin: torch.Tensor) -> torch.Tensor:
-    """Linear [0, 1] -> sRGB [0, 1] (kornia's linear_rgb_to_rgb)."""
-    return _piecewise(lin.clamp(0.0, 1.0), 0.0031308, lambda t: _pow(t, 1.0 / 2.4) * 1.055 - 0.055, 12.92)
+def _into_gamut(lin: list[torch.Tensor], y: torch.Tensor, scale: float) -> list[torch.Tensor]:
+    """Mix out-of-gamut linear RGB with the gray of the same luminance y, just enough to fit; times `scale`.
 
-
-def _into_gamut(lin: list[torch.Tensor], y: torch.Tensor) -> list[torch.Tensor]:
-    """Mix out-of-gamut linear RGB with the gray of the same luminance y, just enough to fit.
-
-    Mixing with gray keeps Y (so L) exactly, where clipping each channel would change it.
+    Mixing with gray keeps Y (so L) exactly, where clipping each channel would change it. The channel furthest
+    above y bounds the mix from above, the one furthest below from below (elementwise Max / Min / Div only).
     """
-    room_up, room_down = (1.0 - y).clamp(min=0.0), y.clamp(min=0.0)
-    k = None
-    for c in lin:
-        d = c - y
-        kc = torch.minimum(room_up / d.clamp(min=1e-9), room_down / (-d).clamp(min=1e-9))
-        k = kc if k is None else torch.minimum(k, kc)
-    k = k.clamp(max=1.0)
-    return [y + (c - y) * k for c in lin]
+    d = [c - y for c in lin]
+    above = torch.maximum(torch.maximum(d[0], d[1]), d[2])
+    below = torch.minimum(torch.minimum(d[0], d[1]), d[2])
+    k = torch.minimum((1.0 - y) / above.clamp(min=1e-9), y / (-below).clamp(min=1e-9)).clamp(0.0, 1.0)
+    k, gray = k * scale, y * scale
+    return [gray + dc * k for dc in d]

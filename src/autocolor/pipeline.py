@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from .backends import load_backend
-from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, rgb_to_ab
+from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, linear_to_srgb, rgb_to_ab
 from .config import check_render_size, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image
@@ -265,13 +265,13 @@ class Colorizer:
         image = self.load(image)
         hints = self.check_hints(hints, image)
         size = self.render_size if render_size is None else check_render_size(render_size)
-        fy = self.lightness(image.rgb)
-        H, W = fy.shape
+        H, W = image.rgb.shape[:2]
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
-        small = Image.fromarray(fy, "F").resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        p = Prepared(fy, np.array(small, dtype=np.float32), image.alpha, image.path, hints, reference)
-        if image.rgb.strides[-1] == 0:  # a gray photo (io.from_pil): keep its levels, not a float per pixel
+        gray = image.rgb.strides[-1] == 0  # a gray photo (io.from_pil): keep its levels, not a float per pixel
+        fy, small = self._lightness(image.rgb, (w, h), keep=not gray)
+        p = Prepared(fy, small, image.alpha, image.path, hints, reference)
+        if gray:
             p.fy, p.plane, p.lut = None, image.rgb[..., 0], self._gray_lightness()
         return p
 
@@ -327,7 +327,7 @@ class Colorizer:
         out = np.empty((H, W, 3), dtype=np.uint8)
 
         def strip(rows: slice) -> None:
-            out[rows] = self.backend.compose(prepared.fy_rows(rows), coef, rows.start, H)
+            linear_to_srgb(self.backend.compose(prepared.fy_rows(rows), coef, rows.start, H), out=out[rows])
 
         run_strips(strip, H, W)
         return LoadedImage(out, prepared.alpha, prepared.path)
@@ -335,22 +335,43 @@ class Colorizer:
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 sRGB -> fy = (L + 16) / 116 (H, W) float32, strip by strip (gray strips read one
         channel)."""
-        H, W = rgb.shape[:2]
-        fy = np.empty((H, W), dtype=np.float32)
-        lut = self._gray_lightness()
+        return self._lightness(rgb)[0]
 
+    def _lightness(
+        self, rgb: np.ndarray, render: tuple[int, int] | None = None, keep: bool = True
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """fy of a photo (None unless `keep`) and, for a `render` size (w, h), fy resized to it exactly as
+        Pillow's resize(BILINEAR, reducing_gap=2) resizes the whole fy: strip by strip on every core, each
+        strip box-reduced as soon as it is made, so the whole fy need not be kept (a gray photo's levels
+        stand in for it)."""
+        H, W = rgb.shape[:2]
+        lut = self._gray_lightness()
         known_gray = rgb.strides[-1] == 0  # a gray photo as io.from_pil loads it
+        fx, fy_ = (1, 1) if render is None else _reduce_factors((W, H), render)
+        keep = keep or (fx, fy_) == (1, 1)  # no reduction: the plain resize needs the whole fy
+        fy = np.empty((H, W), dtype=np.float32) if keep else None
+        reduced = np.empty((-(-H // fy_), -(-W // fx)), np.float32) if (fx, fy_) != (1, 1) else None
 
         def strip(rows: slice) -> None:
             block = rgb[rows]
             r = block[..., 0]
+            part = fy[rows] if fy is not None else None
             if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
-                np.take(lut, r, out=fy[rows])  # the graph's own values for the 256 gray levels
+                part = np.take(lut, r, out=part)  # the graph's own values for the 256 gray levels
+            elif part is not None:
+                part[...] = self.backend.lightness(block)
             else:
-                fy[rows] = self.backend.lightness(block)
+                part = self.backend.lightness(block)
+            if reduced is not None:
+                out = reduced[rows.start // fy_ : -(-rows.stop // fy_)]
+                out[...] = np.asarray(Image.fromarray(part, "F").reduce((fx, fy_)))
 
-        run_strips(strip, H, W)
-        return fy
+        run_strips(strip, H, W, multiple=fy_)
+        if render is None:
+            return fy, None
+        source, box = (fy, (0, 0, W, H)) if reduced is None else (reduced, (0, 0, W / fx, H / fy_))
+        small = Image.fromarray(source, "F").resize(render, Image.Resampling.BILINEAR, box=box)
+        return fy, np.array(small, dtype=np.float32)
 
     def _gray_lightness(self) -> np.ndarray:
         """fy of the 256 gray levels, from the backend's lightness graph (once): gray photos need only a lookup."""
@@ -387,3 +408,9 @@ class Colorizer:
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
         return out
+
+
+def _reduce_factors(size: tuple[int, int], render: tuple[int, int]) -> tuple[int, int]:
+    """The box reduction Pillow's resize(reducing_gap=2) makes before resampling `size` to `render`."""
+    return tuple(max(1, int(s / r / 2.0)) for s, r in zip(size, render, strict=True))
+

@@ -18,6 +18,7 @@ from PIL import Image
 from . import scan
 from .batch import BatchReport, Manifest, run_batch
 from .color import gray_uint8
+from .colorspace import linear_to_srgb
 from .composer import Compose, Lightness
 from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
 from .prepared import strips
@@ -44,7 +45,7 @@ def gray_plane(rgb: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         for rows in strips(height, width, _STRIP_ROWS_PIXELS):
             fy = light(torch.from_numpy(np.ascontiguousarray(rgb[rows])))
-            out[rows] = compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy()
+            linear_to_srgb(compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy(), out=out[rows])
     return out
 
 

@@ -43,9 +43,10 @@ class Prepared:
         return self.fy[rows] if self.fy is not None else np.take(self.lut, self.plane[rows])
 
 
-def run_strips(fn, height: int, width: int) -> None:
-    """fn(rows) for every strip of rows, on all cores (the backends' numeric work releases the GIL)."""
-    for _ in strip_pool().map(fn, strips(height, width)):
+def run_strips(fn, height: int, width: int, multiple: int = 1) -> None:
+    """fn(rows) for every strip of rows (each starting at a `multiple` of rows), on all cores (the backends'
+    numeric work releases the GIL)."""
+    for _ in strip_pool().map(fn, strips(height, width, multiple=multiple)):
         pass
 
 
@@ -54,8 +55,9 @@ def strip_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="autocolor-strips")
 
 
-def strips(height: int, width: int, pixels: int = STRIP_PIXELS):
-    """Row slices covering a (height, width) image, each about `pixels` pixels (at least one row)."""
-    rows = max(1, pixels // max(width, 1))
+def strips(height: int, width: int, pixels: int = STRIP_PIXELS, multiple: int = 1):
+    """Row slices covering a (height, width) image, each about `pixels` pixels (at least one row), each but the
+    last a whole number of `multiple` rows."""
+    rows = -(-max(1, pixels // max(width, 1)) // multiple) * multiple
     for top in range(0, height, rows):
         yield slice(top, min(top + rows, height))

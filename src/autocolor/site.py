@@ -7,8 +7,10 @@ beside the page:
     model/manifest.json   {"graphs": {name: file}, "render_size", "multiple", "in_channels", "chroma_gain",
                            "guide_radius", "guide_eps", "max_pixels", "vividness" (null for a model
                            without colour classes; the generator then takes no "temperature" input),
-                           "reference" (reference.py's settings; null when the generator has no features)}
-    model/*.onnx          generator, lightness, guide, compose
+                           "reference" (reference.py's settings; null when the generator has no features),
+                           "luminance", "xyz_to_linear" (colour constants of the per-pixel steps, which
+                           run in JavaScript: static/local/colour.js)}
+    model/*.onnx          generator, lightness, guide
 
 `autocolor serve` serves them from the model it runs; `export_site` writes the page, the runtime and the
 model into one folder that any static web server can serve (no Python at run time).
@@ -22,12 +24,13 @@ from importlib import resources
 from pathlib import Path
 
 from . import reference
-from .colorspace import input_channels
+from .colorspace import input_channels, luminance, xyz_to_linear
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 
-GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS}}
+# the colour path's last step runs in JavaScript on the device (static/local/compose.js), not as compose.onnx
+GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS if name != "compose"}}
 # Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -66,6 +69,9 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "chroma_gain": config.chroma_gain,
         "guide_radius": config.guide_radius,
         "guide_eps": config.guide_eps,
+        # the colour constants of the per-pixel steps in JavaScript (colour.js), composer.py's own
+        "luminance": (luminance() / luminance().sum()).tolist(),  # as composer.Lightness weighs them
+        "xyz_to_linear": xyz_to_linear().tolist(),
         "max_pixels": DEFAULT_MAX_PIXELS,
         "vividness": temperature_to_vividness(config.temperature) if config.classes else None,
         # matching a reference photo on the device (static/local/reference.js): reference.py's settings, for

@@ -1,8 +1,9 @@
 // Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
-//   lightness  rgb (r, W, 3 or 1 for gray) uint8 -> fy (r, W)   per strip of rows
 //   generator  L (1, C, Hp, Wp) [, temperature] -> ab (1, 2, Hp, Wp)       once, at render size
 //   guide      ab (2, h, w), fy (h, w), gain, radius, eps, row (W) -> coef (4, h, W)
-//   compose    fy strip, coef, top, height -> rgb (r, W, 3) uint8
+//   lightness  rgb (1, 256, 1) uint8 -> fy: the lightness of the 256 gray levels, once
+// and, strip by strip of rows, the per-pixel steps in JavaScript (colour.js): the strip's lightness fy (r, W),
+// and at the end fy + coef -> the strip's colours.
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
 // strips of rows, so photos of many megapixels colorize at full size.
 // Messages in: {id, file, options: {renderSize?, stripPixels?, vividness?, reference? (a colour photo's File)}}.
@@ -11,6 +12,7 @@
 // backend} or {id, error}.
 
 import * as ort from "../vendor/onnxruntime-web/ort.webgpu.min.mjs";
+import * as colour from "./colour.js";
 import { abOf, cropCells, match, propagate } from "./reference.js";
 import { BoxReducer, networkInput, reduceFactor, renderShape, resample } from "./render.js";
 
@@ -29,10 +31,10 @@ async function createEngine() {
   const url = name => new URL(manifest.graphs[name], modelBase).href;
   const cpu = { executionProviders: ["wasm"] };
   const threads = ort.env.wasm.numThreads;
-  const [generator, lightness, guide, compose] = await Promise.all(
-    ["generator", "lightness", "guide", "compose"].map(n => ort.InferenceSession.create(url(n), cpu)),
+  const [generator, lightness, guide] = await Promise.all(
+    ["generator", "lightness", "guide"].map(n => ort.InferenceSession.create(url(n), cpu)),
   );
-  const e = { manifest, generator, lightness, guide, compose };
+  const e = { manifest, generator, lightness, guide };
   e.backend = `WebAssembly, ${threads} thread${threads > 1 ? "s" : ""}`;
   await warmUp(e);
   // the lightness of the 256 gray levels, from the graph itself: a gray strip's is then a lookup
@@ -98,7 +100,7 @@ async function warmUp(e) {
     eps: scalar("float32", m.guide_eps),
     row: new ort.Tensor("float32", new Float32Array(n), [n]),
   });
-  await e.compose.run({ fy, coef, top: scalar("int64", 0), height: scalar("int64", n) });
+  colour.compose(fy.data, coef.data, n, n, 0, n, n, m.xyz_to_linear, new Uint8ClampedArray(4 * n * n));
 }
 
 // The generator's feeds: its input and, for a colour-class model, the annealed-mean temperature that the
@@ -113,30 +115,12 @@ function generatorFeeds(e, input, vividness) {
 const scalar = (type, value) =>
   new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
 
-// Rows [top, top + r) of the photo -> their lightness fy (r, W); a gray strip is a lookup of the graph's own
-// values for the 256 gray levels (as the Python front end does it), a colour strip goes through the graph.
-async function lightnessRows(e, ctx, top, r, W) {
+// Rows [top, top + r) of the photo -> their RGBA pixels and lightness fy (r, W) (colour.js; a gray pixel's is
+// the lightness graph's own value for its level, as the Python front end takes it).
+function lightnessRows(e, ctx, top, r, W) {
   const rgba = ctx.getImageData(0, top, W, r).data;
-  let gray = true;
-  for (let i = 0; i < rgba.length && gray; i += 4) gray = rgba[i] === rgba[i + 1] && rgba[i] === rgba[i + 2];
-  let opaque = true;
-  for (let i = 3; i < rgba.length && opaque; i += 4) opaque = rgba[i] === 255;
-  if (gray && e.grayLightness) {
-    const values = new Float32Array(r * W);
-    const lut = e.grayLightness;
-    for (let i = 0, j = 0; j < values.length; i += 4, j++) values[j] = lut[rgba[i]];
-    return { fy: new ort.Tensor("float32", values, [r, W]), rgba, opaque };
-  }
-  const c = gray ? 1 : 3;
-  const pixels = new Uint8Array(r * W * c);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += c) {
-    pixels[j] = rgba[i];
-    if (!gray) {
-      pixels[j + 1] = rgba[i + 1];
-      pixels[j + 2] = rgba[i + 2];
-    }
-  }
-  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", pixels, [r, W, c]) });
+  const fy = new Float32Array(r * W);
+  const opaque = colour.lightness(rgba, r * W, e.manifest.luminance, e.grayLightness, fy);
   return { fy, rgba, opaque };
 }
 
@@ -171,8 +155,8 @@ async function readPhoto(e, file, size, stripPixels, progress, withRgb = false) 
   const rows = Math.max(fyf, Math.floor(stripPixels / W / fyf) * fyf);
   for (let top = 0; top < H; top += rows) {
     const r = Math.min(rows, H - top);
-    const strip = await lightnessRows(e, ctx, top, r, W);
-    reducer.add(strip.fy.data, top, r);
+    const strip = lightnessRows(e, ctx, top, r, W);
+    reducer.add(strip.fy, top, r);
     colours.forEach((red, c) => red.add(Float32Array.from({ length: r * W }, (_, i) => strip.rgba[4 * i + c]), top, r));
     opaque &&= strip.opaque;
     progress(20 * (top + r) / H, "reading");
@@ -266,14 +250,8 @@ async function colorize(e, file, options, progress) {
   const strip = Math.max(1, Math.floor(stripPixels / W));
   for (let top = 0; top < H; top += strip) {
     const r = Math.min(strip, H - top);
-    const { fy, rgba } = await lightnessRows(e, ctx, top, r, W);
-    const res = await e.compose.run({ fy, coef, top: scalar("int64", top), height: scalar("int64", H) });
-    const rgb = res.rgb.data;
-    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-      rgba[i] = rgb[j];
-      rgba[i + 1] = rgb[j + 1];
-      rgba[i + 2] = rgb[j + 2];
-    }
+    const { fy, rgba } = lightnessRows(e, ctx, top, r, W);
+    colour.compose(fy, coef.data, h, W, top, r, H, m.xyz_to_linear, rgba);
     ctx.putImageData(new ImageData(rgba, W, r), 0, top);
     progress(40 + 50 * (top + r) / H, "colouring");
   }
