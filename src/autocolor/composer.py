@@ -143,9 +143,7 @@ class Compose(nn.Module):
     def forward(
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor
     ) -> torch.Tensor:
-        i0, i1, wy = _taps(top, fy.shape[0], height, coef.shape[1])
-        up = torch.index_select(coef, 1, i0)
-        up = up + (torch.index_select(coef, 1, i1) - up) * wy[:, None]  # (4, r, W)
+        up = _rows(coef, top, fy.shape[0], height)  # (4, r, W)
         a = (up[0] * fy + up[2]).clamp(-AB_SCALE, AB_SCALE)
         b = (up[1] * fy + up[3]).clamp(-AB_SCALE, AB_SCALE)
         x = _f_inv(a * (1.0 / 500.0) + fy)
@@ -154,6 +152,16 @@ class Compose(nn.Module):
         lin = [x * m[0] + y * m[1] + z * m[2] for m in self.m]
         levels = _into_gamut(lin, y, float(LINEAR_LEVELS))
         return torch.stack([(c + 0.5).to(torch.uint16) for c in levels], dim=-1)
+
+
+def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor) -> torch.Tensor:
+    """coef (C, h, W) at rows [top, top + r) of `height`, bilinearly: one MatMul of the few coefficient rows the
+    strip spans by an (r, k) matrix of weights, cheaper in onnxruntime than gathering two rows and mixing them."""
+    i0, i1, wy = _taps(top, r, height, coef.shape[1])
+    span = i0[0] + torch.arange(i1[-1] - i0[0] + 1, dtype=torch.int64)  # the k rows it spans
+    weights = (span[None, :] == i0[:, None]).to(torch.float32) * (1.0 - wy)[:, None]
+    weights = weights + (span[None, :] == i1[:, None]).to(torch.float32) * wy[:, None]
+    return torch.matmul(weights[None], torch.index_select(coef, 1, span))
 
 
 def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):

@@ -357,7 +357,7 @@ class Colorizer:
             r = block[..., 0]
             part = fy[rows] if fy is not None else None
             if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
-                part = np.take(lut, r, out=part)  # the graph's own values for the 256 gray levels
+                part = np.take(lut, r, out=part, mode="wrap")  # the graph's own values for the 256 gray levels
             elif part is not None:
                 part[...] = self.backend.lightness(block)
             else:

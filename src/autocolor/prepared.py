@@ -40,7 +40,7 @@ class Prepared:
 
     def fy_rows(self, rows: slice) -> np.ndarray:
         """fy of the photo's `rows`, (r, W) float32."""
-        return self.fy[rows] if self.fy is not None else np.take(self.lut, self.plane[rows])
+        return self.fy[rows] if self.fy is not None else np.take(self.lut, self.plane[rows], mode="wrap")
 
 
 def run_strips(fn, height: int, width: int, multiple: int = 1) -> None:
