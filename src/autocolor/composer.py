@@ -63,10 +63,11 @@ class Lightness(nn.Module):
         return _piecewise(y, 0.008856, lambda t: _pow(t, 1.0 / 3.0), 7.787)
 
 
-def _piecewise(x: torch.Tensor, knee: float, curve, slope: float) -> torch.Tensor:
+def _piecewise(x: torch.Tensor, knee: float, curve, slope: float, low: float | None = None) -> torch.Tensor:
     """curve(x) above `knee`, the line of `slope` through (knee, curve(knee)) below it, without a branch
-    (the Lab and sRGB curves are continuous there): curve(max(x, knee)) + slope * (min(x, knee) - knee)."""
-    return curve(x.clamp(min=knee)) + (x.clamp(max=knee) - knee) * slope
+    (the Lab and sRGB curves are continuous there): curve(max(x, knee)) + slope * (min(x, knee) - knee);
+    of max(x, low) where `low` is given (one clamp does both)."""
+    return curve(x.clamp(min=knee)) + (x.clamp(low, knee) - knee) * slope
 
 
 def _box(x: torch.Tensor, radius: torch.Tensor, dim: int) -> torch.Tensor:
@@ -143,25 +144,28 @@ class Compose(nn.Module):
     def forward(
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor
     ) -> torch.Tensor:
-        up = _rows(coef, top, fy.shape[0], height)  # (4, r, W)
-        a = (up[0] * fy + up[2]).clamp(-AB_SCALE, AB_SCALE)
-        b = (up[1] * fy + up[3]).clamp(-AB_SCALE, AB_SCALE)
+        slope_a, slope_b, offset_a, offset_b = _rows(coef, top, fy.shape[0], height)  # 4 x (r, W)
+        a = (slope_a * fy + offset_a).clamp(-AB_SCALE, AB_SCALE)
+        b = (slope_b * fy + offset_b).clamp(-AB_SCALE, AB_SCALE)
         x = _f_inv(a * (1.0 / 500.0) + fy)
         y = _f_inv(fy)
-        z = _f_inv((fy - b * (1.0 / 200.0)).clamp(min=0.0))
-        lin = [x * m[0] + y * m[1] + z * m[2] for m in self.m]
-        levels = _into_gamut(lin, y, float(LINEAR_LEVELS))
-        return torch.stack([(c + 0.5).to(torch.uint16) for c in levels], dim=-1)
+        z = _f_inv(fy - b * (1.0 / 200.0), low=0.0)
+        # each channel's difference from the gray of the same luminance (the matrix's Y column less 1)
+        d = [x * m[0] + y * (m[1] - 1.0) + z * m[2] for m in self.m]
+        levels = _into_gamut(d, y, float(LINEAR_LEVELS))
+        return torch.stack([c.to(torch.uint16) for c in levels], dim=-1)
 
 
-def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor) -> torch.Tensor:
-    """coef (C, h, W) at rows [top, top + r) of `height`, bilinearly: one MatMul of the few coefficient rows the
-    strip spans by an (r, k) matrix of weights, cheaper in onnxruntime than gathering two rows and mixing them."""
+def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor) -> list[torch.Tensor]:
+    """Each channel of coef (C, h, W) at rows [top, top + r) of `height`, bilinearly: a MatMul of the few
+    coefficient rows the strip spans by an (r, k) matrix of weights, cheaper in onnxruntime than gathering two
+    rows and mixing them."""
     i0, i1, wy = _taps(top, r, height, coef.shape[1])
     span = i0[0] + torch.arange(i1[-1] - i0[0] + 1, dtype=torch.int64)  # the k rows it spans
     weights = (span[None, :] == i0[:, None]).to(torch.float32) * (1.0 - wy)[:, None]
     weights = weights + (span[None, :] == i1[:, None]).to(torch.float32) * wy[:, None]
-    return torch.matmul(weights[None], torch.index_select(coef, 1, span))
+    rows = torch.index_select(coef, 1, span)
+    return [torch.matmul(weights, rows[c]) for c in range(coef.shape[0])]
 
 
 def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):
@@ -173,20 +177,20 @@ def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size
     return i0, i1, src - i0.to(torch.float32)
 
 
-def _f_inv(t: torch.Tensor) -> torch.Tensor:
-    """Lab's inverse companding: cube above _T, the matching line below it."""
-    return _piecewise(t, _T, lambda c: c * c * c, 1.0 / 7.787)
+def _f_inv(t: torch.Tensor, low: float | None = None) -> torch.Tensor:
+    """Lab's inverse companding of max(t, low): cube above _T, the matching line below it."""
+    return _piecewise(t, _T, lambda c: c * c * c, 1.0 / 7.787, low)
 
 
-def _into_gamut(lin: list[torch.Tensor], y: torch.Tensor, scale: float) -> list[torch.Tensor]:
-    """Mix out-of-gamut linear RGB with the gray of the same luminance y, just enough to fit; times `scale`.
+def _into_gamut(d: list[torch.Tensor], y: torch.Tensor, scale: float) -> list[torch.Tensor]:
+    """Linear R, G, B given as differences `d` from the gray of their luminance y -> the colour mixed with that
+    gray just enough to fit in [0, 1], times `scale`, plus 0.5 (ready to truncate to integer levels).
 
     Mixing with gray keeps Y (so L) exactly, where clipping each channel would change it. The channel furthest
     above y bounds the mix from above, the one furthest below from below (elementwise Max / Min / Div only).
     """
-    d = [c - y for c in lin]
     above = torch.maximum(torch.maximum(d[0], d[1]), d[2])
     below = torch.minimum(torch.minimum(d[0], d[1]), d[2])
     k = torch.minimum((1.0 - y) / above.clamp(min=1e-9), y / (-below).clamp(min=1e-9)).clamp(0.0, 1.0)
-    k, gray = k * scale, y * scale
+    k, gray = k * scale, y * scale + 0.5
     return [gray + dc * k for dc in d]
