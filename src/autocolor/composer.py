@@ -144,28 +144,29 @@ class Compose(nn.Module):
     def forward(
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor
     ) -> torch.Tensor:
-        slope_a, slope_b, offset_a, offset_b = _rows(coef, top, fy.shape[0], height)  # 4 x (r, W)
-        a = (slope_a * fy + offset_a).clamp(-AB_SCALE, AB_SCALE)
-        b = (slope_b * fy + offset_b).clamp(-AB_SCALE, AB_SCALE)
-        x = _f_inv(a * (1.0 / 500.0) + fy)
+        # a / 500 and b / 200 (Lab's steps from f(Y) to f(X) and f(Z)) straight from the coefficient rows
+        slope_a, slope_b, offset_a, offset_b = _rows(coef, top, fy.shape[0], height, (500.0, 200.0, 500.0, 200.0))
+        a = (slope_a * fy + offset_a).clamp(-AB_SCALE / 500.0, AB_SCALE / 500.0)
+        b = (slope_b * fy + offset_b).clamp(-AB_SCALE / 200.0, AB_SCALE / 200.0)
+        x = _f_inv(fy + a)
         y = _f_inv(fy)
-        z = _f_inv(fy - b * (1.0 / 200.0), low=0.0)
+        z = _f_inv(fy - b, low=0.0)
         # each channel's difference from the gray of the same luminance (the matrix's Y column less 1)
         d = [x * m[0] + y * (m[1] - 1.0) + z * m[2] for m in self.m]
         levels = _into_gamut(d, y, float(LINEAR_LEVELS))
         return torch.stack([c.to(torch.uint16) for c in levels], dim=-1)
 
 
-def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor) -> list[torch.Tensor]:
-    """Each channel of coef (C, h, W) at rows [top, top + r) of `height`, bilinearly: a MatMul of the few
-    coefficient rows the strip spans by an (r, k) matrix of weights, cheaper in onnxruntime than gathering two
-    rows and mixing them."""
+def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor, divisors) -> list[torch.Tensor]:
+    """Each channel c of coef (C, h, W) at rows [top, top + r) of `height`, bilinearly, divided by
+    divisors[c]: a MatMul of the few coefficient rows the strip spans by an (r, k) matrix of weights, cheaper
+    in onnxruntime than gathering two rows and mixing them (and the division is free, in the small matrix)."""
     i0, i1, wy = _taps(top, r, height, coef.shape[1])
     span = i0[0] + torch.arange(i1[-1] - i0[0] + 1, dtype=torch.int64)  # the k rows it spans
     weights = (span[None, :] == i0[:, None]).to(torch.float32) * (1.0 - wy)[:, None]
     weights = weights + (span[None, :] == i1[:, None]).to(torch.float32) * wy[:, None]
     rows = torch.index_select(coef, 1, span)
-    return [torch.matmul(weights, rows[c]) for c in range(coef.shape[0])]
+    return [torch.matmul(weights * (1.0 / divisors[c]), rows[c]) for c in range(coef.shape[0])]
 
 
 def _taps(out_start: torch.Tensor, out_len: int, out_size: torch.Tensor, in_size: int):
