@@ -250,3 +250,22 @@ def test_stale_temporary_file_is_reused_and_concurrent_writers_refused(tmp_path)
     finally:
         os.close(fd)
     assert load_image(target).size == (64, 48)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
+def test_results_in_4_byte_pixels_are_saved_as_their_copies_are(tmp_path, suffix):
+    """The Colorizer's results are views of (H, W, 4) RGBX arrays: Pillow takes them without a copy, and the
+    saved file is the one a plain (H, W, 3) array gives."""
+    from autocolor.io import save_image, to_pil
+
+    rgbx = np.random.default_rng(5).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    view, plain = rgbx[..., :3], np.ascontiguousarray(rgbx[..., :3])
+    im = to_pil(view)
+    assert im.mode == "RGBX" and np.array_equal(np.asarray(im.convert("RGB")), plain)
+    rgbx[0, 0, 0] ^= 0xFF  # the same memory, not a copy
+    assert im.getpixel((0, 0))[0] == rgbx[0, 0, 0]
+    assert to_pil(plain).mode == "RGB" and to_pil(view[::2]).mode == "RGB"  # any other layout: a copy
+    plain = np.ascontiguousarray(view)
+    a, b = save_image(tmp_path / f"view{suffix}", view), save_image(tmp_path / f"plain{suffix}", plain)
+    assert a.read_bytes() == b.read_bytes()
+    assert Image.open(a).mode == "RGB"

@@ -97,7 +97,8 @@ def test_composer_graphs_match_the_modules():
         top, height = np.array(3), np.array(9)
         out = run["compose"](None, {"fy": fy[3:7], "coef": coef, "top": top, "height": height})[0]
         ref = Compose()(*map(torch.as_tensor, (fy[3:7], coef, top, height))).numpy()
-        assert out.shape == (4, 31, 3) and out.dtype == np.uint8 and _diff(out, ref).max() <= 1
+        assert out.shape == (4, 31, 4) and out.dtype == np.uint16 and _diff(out, ref).max() <= 1
+        assert np.array_equal(out[..., 3], out[..., 1])  # the 4th value of each pixel is G again
 
 
 def test_colorizing_does_not_import_torch(tmp_path):

@@ -130,9 +130,11 @@ class Compose(nn.Module):
     """Full-resolution lightness + render-size guided-filter coefficients -> linear RGB, one strip of rows.
 
     fy: (r, W) rows [top, top + r) of the full-res lightness as (L + 16) / 116; coef: (4, h, W) from `Guide`;
-    top, height: () int64, the strip's first row and the photo's height. Returns (r, W, 3) uint16: linear
-    (not yet sRGB-encoded) R, G, B in 1/65535ths, in gamut; `colorspace.linear_to_srgb` encodes them with a
-    lookup table, an order of magnitude cheaper than the sRGB curve in onnxruntime. Out-of-gamut colours are
+    top, height: () int64, the strip's first row and the photo's height. Returns (r, W, 4) uint16: linear
+    (not yet sRGB-encoded) R, G, B in 1/65535ths, in gamut, and G again; `colorspace.linear_to_srgb` encodes
+    them with a lookup table, an order of magnitude cheaper than the sRGB curve in onnxruntime. The fourth
+    value fills 4-byte pixels: the layout Pillow keeps RGB images in (RGBX), so a result goes to Pillow (and
+    to a JPEG file) without being copied. Out-of-gamut colours are
     pulled towards the gray of the same luminance, so L is kept exactly. Everything is planar and elementwise:
     the ops onnxruntime runs fastest.
     """
@@ -154,7 +156,8 @@ class Compose(nn.Module):
         # each channel's difference from the gray of the same luminance (the matrix's Y column less 1)
         d = [x * m[0] + y * (m[1] - 1.0) + z * m[2] for m in self.m]
         levels = _into_gamut(d, y, float(LINEAR_LEVELS))
-        return torch.stack([c.to(torch.uint16) for c in levels], dim=-1)
+        r, g, b = (c.to(torch.uint16) for c in levels)
+        return torch.stack([r, g, b, g], dim=-1)  # a 4th value per pixel: see the docstring
 
 
 def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor, divisors) -> list[torch.Tensor]:

@@ -354,6 +354,24 @@ def keeps_alpha(path: str | os.PathLike) -> bool:
     return SAVE_FORMATS.get(Path(path).suffix.lower()) in _ALPHA_FORMATS
 
 
+def to_pil(rgb: np.ndarray) -> Image.Image:
+    """(H, W, 3) uint8 RGB or (H, W) gray -> a Pillow image: for RGB laid out in 4-byte pixels (a view of an
+    (H, W, 4) array, as the Colorizer writes its results), an "RGBX" image over the same memory (no copy,
+    read-only); otherwise a copy."""
+    base = rgb.base
+    if (
+        rgb.ndim == 3
+        and isinstance(base, np.ndarray)
+        and base.shape == (*rgb.shape[:2], 4)
+        and base.dtype == np.uint8
+        and base.flags.c_contiguous
+        and rgb.strides == base.strides
+        and rgb.__array_interface__["data"][0] == base.__array_interface__["data"][0]
+    ):
+        return Image.frombuffer("RGBX", (rgb.shape[1], rgb.shape[0]), base, "raw", "RGBX", 0, 1)
+    return Image.fromarray(np.ascontiguousarray(rgb), "L" if rgb.ndim == 2 else "RGB")
+
+
 def save_image(
     path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None = None, quality: int = 95
 ) -> Path:
@@ -369,9 +387,11 @@ def save_image(
         raise ImageError(
             path, f"cannot write '{path.suffix}' files; use one of {', '.join(sorted(SAVE_FORMATS))}"
         )
-    im = Image.fromarray(rgb, "L" if rgb.ndim == 2 else "RGB")
+    im = to_pil(rgb)
     if alpha is not None and fmt in _ALPHA_FORMATS:
         im.putalpha(Image.fromarray(alpha, "L"))
+    elif im.mode == "RGBX" and fmt != "JPEG":  # JPEG writes RGBX as RGB; the others want RGB
+        im = im.convert("RGB")
     options = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
     if fmt == "WEBP":
         options = {"quality": quality}

@@ -24,7 +24,7 @@ from .backends import load_backend
 from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, linear_to_srgb, rgb_to_ab
 from .config import check_render_size, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
-from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image
+from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image, to_pil
 from .model_folder import bundled_weights
 from .prepared import Prepared, run_strips
 from .propagate import propagate_hints
@@ -324,13 +324,13 @@ class Colorizer:
         coef = self.backend.guide(
             ab, prepared.small, self.chroma_gain, radius, self.guide_eps, np.empty(W, np.float32)
         )
-        out = np.empty((H, W, 3), dtype=np.uint8)
+        out = np.empty((H, W, 4), dtype=np.uint8)  # RGBX, as Pillow keeps RGB (see io.to_pil)
 
         def strip(rows: slice) -> None:
             linear_to_srgb(self.backend.compose(prepared.fy_rows(rows), coef, rows.start, H), out=out[rows])
 
         run_strips(strip, H, W)
-        return LoadedImage(out, prepared.alpha, prepared.path)
+        return LoadedImage(out[..., :3], prepared.alpha, prepared.path)
 
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 sRGB -> fy = (L + 16) / 116 (H, W) float32, strip by strip (gray strips read one
@@ -404,10 +404,10 @@ class Colorizer:
 
     @staticmethod
     def _to_pil(image: LoadedImage) -> Image.Image:
-        out = Image.fromarray(image.rgb, "RGB")
+        out = to_pil(image.rgb)
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
-        return out
+        return out.convert("RGB") if out.mode == "RGBX" else out
 
 
 def _reduce_factors(size: tuple[int, int], render: tuple[int, int]) -> tuple[int, int]:

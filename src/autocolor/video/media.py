@@ -200,7 +200,7 @@ class VideoWriter:
         if self.video is None:
             self._start()
         tb = self.video.codec_context.time_base
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         frame.pts = pts if pts is not None else round(self.frames / self.reader.info.fps / tb)
         frame.time_base = tb
         for packet in self.video.encode(frame):
