@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (
@@ -120,8 +120,9 @@ def from_pil(
     to sRGB, 16-bit and float scaled to 8 bits. Problems that do not lose the picture go to `notes`."""
     notes = [] if notes is None else notes
     icc = im.info.get("icc_profile")
-    try:
-        im = ImageOps.exif_transpose(im)
+    try:  # (exif_transpose copies the whole image even when it has nothing to turn: ask first)
+        if im.getexif().get(ExifTags.Base.Orientation, 1) not in (None, 1):
+            im = ImageOps.exif_transpose(im)
     except Exception as e:  # a broken EXIF block must not lose the picture, but the user must hear of it
         notes.append(f"EXIF orientation unreadable ({type(e).__name__}: {e}); used the pixels as stored")
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
