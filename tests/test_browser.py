@@ -68,7 +68,9 @@ def _compare(got: np.ndarray, want: np.ndarray, photo: Path) -> None:
     print(f"mean absolute difference {diff.mean():.4f}, max {diff.max()}")
     # the per-pixel steps run as JavaScript loops on the device and as onnxruntime graphs on the server: the
     # same maths in float64 and float32, so a level apart at most where a value sits on a rounding edge
-    assert diff.mean() <= 0.05 and diff.max() <= 2, f"mean absolute difference {diff.mean():.4f}, max {diff.max()}"
+    assert diff.mean() <= 0.05 and diff.max() <= 2, (
+        f"mean absolute difference {diff.mean():.4f}, max {diff.max()}"
+    )
     assert np.abs(got[..., 0].astype(int) - got[..., 2].astype(int)).mean() > 1  # it is in colour
 
 

@@ -32,11 +32,15 @@ def test_colour_path_agrees_with_kornia():
         fy = Lightness()(torch.from_numpy(rgb))
         assert np.abs(fy.numpy() * 116 - 16 - lab[0].numpy()).max() < 0.01
         flat = torch.zeros(2, 37, 53)  # coefficients at full resolution: ab = 0 * fy + lab's own ab
-        out = linear_to_srgb(Compose()(fy, torch.cat([flat, lab[1:]]), torch.tensor(0), torch.tensor(37)).numpy())[..., :3]
+        out = linear_to_srgb(
+            Compose()(fy, torch.cat([flat, lab[1:]]), torch.tensor(0), torch.tensor(37)).numpy()
+        )[..., :3]
         assert np.abs(out.astype(int) - rgb).max() <= 1
         # out-of-gamut Lab: kept at the same lightness instead of clipped
         wild = torch.stack([torch.full_like(lab[0], 100.0), torch.full_like(lab[0], -100.0)])
-        out = linear_to_srgb(Compose()(fy, torch.cat([flat, wild]), torch.tensor(0), torch.tensor(37)).numpy())[..., :3]
+        out = linear_to_srgb(
+            Compose()(fy, torch.cat([flat, wild]), torch.tensor(0), torch.tensor(37)).numpy()
+        )[..., :3]
     assert np.abs(_L(out) - lab[0].numpy()).max() < 0.6
 
 
@@ -160,7 +164,9 @@ def test_radius_0_is_bilinear_and_strips_equal_the_whole():
     with torch.no_grad():
         coef = Guide()(ab, torch.rand(7, 11), s(1.0), s(0), s(1e-3), fy[0])
         whole = Compose()(fy, coef, s(0), s(50)).numpy()
-        strips = np.concatenate([Compose()(fy[a:b], coef, s(a), s(50)).numpy() for a, b in ((0, 13), (13, 50))])
+        strips = np.concatenate(
+            [Compose()(fy[a:b], coef, s(a), s(50)).numpy() for a, b in ((0, 13), (13, 50))]
+        )
         assert np.array_equal(strips, whole)
         full = F.interpolate(ab[None] * 110, size=(50, 83), mode="bilinear", align_corners=False)[0]
         ours = Compose()(fy, torch.cat([torch.zeros(2, 50, 83), full]), s(0), s(50)).numpy()

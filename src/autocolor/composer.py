@@ -147,7 +147,9 @@ class Compose(nn.Module):
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor
     ) -> torch.Tensor:
         # a / 500 and b / 200 (Lab's steps from f(Y) to f(X) and f(Z)) straight from the coefficient rows
-        slope_a, slope_b, offset_a, offset_b = _rows(coef, top, fy.shape[0], height, (500.0, 200.0, 500.0, 200.0))
+        slope_a, slope_b, offset_a, offset_b = _rows(
+            coef, top, fy.shape[0], height, (500.0, 200.0, 500.0, 200.0)
+        )
         a = (slope_a * fy + offset_a).clamp(-AB_SCALE / 500.0, AB_SCALE / 500.0)
         b = (slope_b * fy + offset_b).clamp(-AB_SCALE / 200.0, AB_SCALE / 200.0)
         x = _f_inv(fy + a)
@@ -160,7 +162,9 @@ class Compose(nn.Module):
         return torch.stack([r, g, b, g], dim=-1)  # a 4th value per pixel: see the docstring
 
 
-def _rows(coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor, divisors) -> list[torch.Tensor]:
+def _rows(
+    coef: torch.Tensor, top: torch.Tensor, r: int, height: torch.Tensor, divisors
+) -> list[torch.Tensor]:
     """Each channel c of coef (C, h, W) at rows [top, top + r) of `height`, bilinearly, divided by
     divisors[c]: a MatMul of the few coefficient rows the strip spans by an (r, k) matrix of weights, cheaper
     in onnxruntime than gathering two rows and mixing them (and the division is free, in the small matrix)."""

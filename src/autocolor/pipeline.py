@@ -268,7 +268,9 @@ class Colorizer:
         H, W = image.rgb.shape[:2]
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
-        gray = image.rgb.strides[-1] == 0  # a gray photo (io.from_pil): keep its levels, not a float per pixel
+        gray = (
+            image.rgb.strides[-1] == 0
+        )  # a gray photo (io.from_pil): keep its levels, not a float per pixel
         fy, small = self._lightness(image.rgb, (w, h), keep=not gray)
         p = Prepared(fy, small, image.alpha, image.path, hints, reference)
         if gray:
@@ -357,7 +359,9 @@ class Colorizer:
             r = block[..., 0]
             part = fy[rows] if fy is not None else None
             if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
-                part = np.take(lut, r, out=part, mode="wrap")  # the graph's own values for the 256 gray levels
+                part = np.take(
+                    lut, r, out=part, mode="wrap"
+                )  # the graph's own values for the 256 gray levels
             elif part is not None:
                 part[...] = self.backend.lightness(block)
             else:
@@ -413,4 +417,3 @@ class Colorizer:
 def _reduce_factors(size: tuple[int, int], render: tuple[int, int]) -> tuple[int, int]:
     """The box reduction Pillow's resize(reducing_gap=2) makes before resampling `size` to `render`."""
     return tuple(max(1, int(s / r / 2.0)) for s, r in zip(size, render, strict=True))
-

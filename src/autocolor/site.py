@@ -30,7 +30,10 @@ from .io import DEFAULT_MAX_PIXELS
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 
 # the colour path's last step runs in JavaScript on the device (static/local/compose.js), not as compose.onnx
-GRAPHS = {"generator": GENERATOR_ONNX, **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS if name != "compose"}}
+GRAPHS = {
+    "generator": GENERATOR_ONNX,
+    **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS if name != "compose"},
+}
 # Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
