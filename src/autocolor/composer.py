@@ -15,7 +15,9 @@ the full-resolution lightness, so colour edges follow the photo's own edges inst
 Radius 0 is plain bilinear upsampling of ab. Compose works on strips of rows, so memory stays bounded.
 
 The PyTorch backend calls these modules; `onnx_export.export_composer` writes them as lightness.onnx,
-guide.onnx and compose.onnx for onnxruntime (Python and the browser).
+guide.onnx and compose.onnx for onnxruntime. The browser runs guide.onnx (and lightness.onnx for the 256 gray
+levels); its per-pixel steps are static/local/colour.js, the same maths in JavaScript, held to these modules'
+results by the real-browser tests.
 """
 
 from __future__ import annotations
