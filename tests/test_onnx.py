@@ -179,3 +179,21 @@ def test_an_exported_folder_carries_a_model_card(tiny_onnx):
     card = (tiny_onnx / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: autocolor\n") and "Colorizer.from_pretrained" in card
     assert "generator.onnx" in card and "render_size" in card
+
+
+def test_a_folders_own_colour_graphs_are_not_used(tmp_path):
+    """The colour-path graphs are this version's code: a model folder written by another version may hold
+    older ones (compose.onnx once gave sRGB, now linear levels), so autocolor always runs its installed copies,
+    on the server and in the browser."""
+    from autocolor.site import browser_model
+
+    folder = tmp_path / "older"
+    shutil.copytree(bundled_weights(), folder)
+    for name in COMPOSER_GRAPHS:  # stale, wrong graphs: the lightness graph in every place
+        shutil.copyfile(bundled_weights() / "lightness.onnx", folder / f"{name}.onnx")
+    photo = colourful(40, 56)
+    ours = np.asarray(Colorizer.from_pretrained(folder).colorize(photo))
+    assert np.array_equal(ours, np.asarray(Colorizer.from_pretrained().colorize(photo)))
+    files, _ = browser_model(folder)
+    assert files["generator"] == folder / "generator.onnx"
+    assert all(files[name] == bundled_weights() / f"{name}.onnx" for name in ("lightness", "guide"))

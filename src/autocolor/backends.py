@@ -119,9 +119,9 @@ class OnnxBackend:
         opts.log_severity_level = 3
 
         def session(name: str, options):
-            path = directory / f"{name}.onnx"
-            if not path.is_file():  # the colour-path graphs do not depend on the model: use the bundled ones
-                path = bundled_weights() / f"{name}.onnx"
+            # the colour-path graphs are this version's code, not the model's: always the installed ones (a
+            # folder exported by another version may hold older ones, whose outputs meant something else)
+            path = (directory if name == "generator" else bundled_weights()) / f"{name}.onnx"
             return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
         self._net = session("generator", opts)

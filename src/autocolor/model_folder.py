@@ -5,7 +5,8 @@ of model folders goes through here (in the manner of diffusers' from_pretrained 
                           defaults) and the autocolor version that wrote them
     model.safetensors     the PyTorch weights (training, the torch backend, `autocolor export`)
     generator.onnx        the network for onnxruntime and the browser; lightness.onnx, guide.onnx, compose.onnx:
-                          the colour path (the same for every model; the bundled ones serve folders without them)
+                          the colour path, the same for every model and written for completeness: autocolor
+                          always runs its own installed copies (a folder's may come from another version)
     README.md             a model card (`autocolor export` writes one), so the folder can be pushed to a model
                           hub as it is
 

@@ -29,7 +29,7 @@ from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
 
-# the colour path's last step runs in JavaScript on the device (static/local/compose.js), not as compose.onnx
+# the per-pixel steps run in JavaScript on the device (static/local/colour.js): no compose.onnx there
 GRAPHS = {
     "generator": GENERATOR_ONNX,
     **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS if name != "compose"},
@@ -48,15 +48,16 @@ def static_dir() -> Path:
 
 
 def find_browser_model(weights: str | Path | None = None) -> Path | None:
-    """The folder holding the browser's graphs for a generator folder (None: the bundled model), or None."""
+    """The folder holding the browser's generator graph for a model folder (None: the bundled model), or None."""
     folder = Path(weights) if weights is not None else bundled_weights()
-    return folder if all((folder / file).is_file() for file in GRAPHS.values()) else None
+    return folder if (folder / GENERATOR_ONNX).is_file() else None
 
 
 def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
     """(graph name -> file, manifest) for a folder written by `autocolor export --onnx`."""
     onnx_dir = Path(onnx_dir)
-    files = {name: onnx_dir / file for name, file in GRAPHS.items()}
+    # the model's own generator; the colour-path graphs are this version's (as the Python backend runs them)
+    files = {name: (onnx_dir if name == "generator" else bundled_weights()) / file for name, file in GRAPHS.items()}
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(
