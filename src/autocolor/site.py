@@ -57,7 +57,9 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
     """(graph name -> file, manifest) for a folder written by `autocolor export --onnx`."""
     onnx_dir = Path(onnx_dir)
     # the model's own generator; the colour-path graphs are this version's (as the Python backend runs them)
-    files = {name: (onnx_dir if name == "generator" else bundled_weights()) / file for name, file in GRAPHS.items()}
+    files = {
+        name: (onnx_dir if name == "generator" else bundled_weights()) / file for name, file in GRAPHS.items()
+    }
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(
