@@ -8,8 +8,8 @@ from conftest import SHARED_PHOTOS, colourful, real_photos
 from PIL import Image
 
 from autocolor import color
-from autocolor.colorspace import WHITE_D65, linear_to_srgb, luminance, xyz_to_linear
-from autocolor.composer import Compose, Guide, Lightness
+from autocolor.colorspace import WHITE_D65, gray_fy, linear_to_srgb, luminance, srgb_to_fy, xyz_to_linear
+from autocolor.composer import Compose, Guide
 from autocolor.io import ImageError, load_image
 from autocolor.pipeline import Colorizer, Prepared, bundled_weights
 
@@ -29,7 +29,7 @@ def test_colour_path_agrees_with_kornia():
     rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
     lab = color.rgb_to_lab(color.uint8_to_tensor(rgb))[0]
     with torch.no_grad():
-        fy = Lightness()(torch.from_numpy(rgb))
+        fy = torch.from_numpy(srgb_to_fy(rgb))
         assert np.abs(fy.numpy() * 116 - 16 - lab[0].numpy()).max() < 0.01
         flat = torch.zeros(2, 37, 53)  # coefficients at full resolution: ab = 0 * fy + lab's own ab
         out = linear_to_srgb(
@@ -176,11 +176,10 @@ def test_radius_0_is_bilinear_and_strips_equal_the_whole():
 def test_gray_lightness_reads_one_channel_and_agrees():
     gray = np.random.default_rng(2).integers(0, 256, (40, 50), dtype=np.uint8)
     rgb = np.repeat(gray[..., None], 3, axis=2)
-    with torch.no_grad():
-        one = Lightness()(torch.from_numpy(gray[..., None].copy())).numpy()
-        three = Lightness()(torch.from_numpy(rgb)).numpy()
+    one, three = srgb_to_fy(gray[..., None]), srgb_to_fy(rgb)
     assert np.abs(one - three).max() < 1e-6
     assert np.abs(one * 116 - 16 - _L(rgb)).max() < 0.01
+    assert np.array_equal(gray_fy()[gray], one)  # a gray photo's lookup gives srgb_to_fy's own values
 
 
 def test_colorize_batch_equals_one_by_one_and_keeps_each_size(tiny_weights):
@@ -193,10 +192,10 @@ def test_colorize_batch_equals_one_by_one_and_keeps_each_size(tiny_weights):
 
 
 def _reference_colorize(c: Colorizer, rgb: np.ndarray) -> np.ndarray:
-    """The colour path the plain way: the lightness graph over the whole photo, the network and the guide as the
-    Colorizer runs them, then Lab -> sRGB written out in float64 numpy (bilinear rows, f^-1, the matrix, the
+    """The colour path the plain way: kornia's L of the whole photo, the network and the guide as the Colorizer
+    runs them, then Lab -> sRGB written out in float64 numpy (bilinear rows, f^-1, the matrix, the
     mix with gray, the exact sRGB curve): no strips, no lookups, no 16-bit levels."""
-    fy = c.backend.lightness(rgb)
+    fy = ((color.rgb_to_lab(color.uint8_to_tensor(rgb))[0, 0].double().numpy() + 16) / 116).astype(np.float32)
     p = Prepared(fy, c.prepare(rgb).small)
     ab = c.predict_ab([p])[0]
     coef = c.backend.guide(ab, p.small, c.chroma_gain, c.guide_radius, c.guide_eps, fy[0]).astype(np.float64)

@@ -1,18 +1,17 @@
 """Backends run the numeric graphs; the Colorizer (pipeline.py) does everything else in numpy and Pillow.
 
-A backend runs four graphs on numpy arrays:
+A backend runs three graphs on numpy arrays:
 
     network(x, temperature, features) x (B, C, H, W) float32, C = the model's input channels (channel 0: L in
                                       [-1, 1]) -> ab (B, 2, H, W) float32 in [-1, 1]; temperature: the
                                       annealed-mean temperature of a colour-class model (None for others);
                                       with `features` (where `has_features`), (ab, the encoder's features
                                       for matching a reference, (B, C', H / 8, W / 8))
-    lightness(rgb)                    (r, W, 1 or 3) uint8 -> fy = (L + 16) / 116 (r, W) float32
     guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
     compose(fy, coef, top, height)    -> (r, W, 3) uint16 linear RGB            (see composer.Compose)
 
-The network is the trained generator; the other three are the one colour path, written in PyTorch in
-composer.py. `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend`
+The network is the trained generator; the other two are the one colour path, written in PyTorch in
+composer.py (the photo's lightness before them is numpy: colorspace.srgb_to_fy). `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend`
 (torch_backend.py) runs the PyTorch modules themselves. This module never imports torch.
 """
 
@@ -141,9 +140,6 @@ class OnnxBackend:
         if features:
             return tuple(self._net.run(["ab", "features"], feeds))
         return self._net.run(["ab"], feeds)[0]
-
-    def lightness(self, rgb: np.ndarray) -> np.ndarray:
-        return self._graphs["lightness"].run(None, {"rgb": rgb})[0]
 
     def guide(self, ab, fy, gain: float, radius: int, eps: float, row: np.ndarray) -> np.ndarray:
         feeds = {

@@ -47,14 +47,44 @@ def L_to_uint8(L: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(L * 2.55), 0, 255).astype(np.uint8)
 
 
+_KNEE = 0.008856  # Lab's f switches from the line to the cube root here (kornia's rgb_to_lab)
+
+
+def _decode(v: np.ndarray) -> np.ndarray:
+    """sRGB values in [0, 1] -> linear light (kornia's rgb_to_linear_rgb)."""
+    return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
+
+
+def _f(t: np.ndarray) -> np.ndarray:
+    """Lab's companding of X/Xn, Y or Z/Zn."""
+    return np.where(t > _KNEE, np.cbrt(t), 7.787 * t + 4.0 / 29.0)
+
+
 def rgb_to_ab(colors) -> np.ndarray:
     """sRGB colours, (N, 3) uint8 or a list of (r, g, b) -> their Lab (a, b), (N, 2) float32 in about
     [-110, 110]."""
-    rgb = np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0
-    lin = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = lin @ np.asarray(RGB_TO_XYZ).T / np.asarray(WHITE_D65)
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 4.0 / 29.0)
+    lin = _decode(np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0)
+    f = _f(lin @ np.asarray(RGB_TO_XYZ).T / np.asarray(WHITE_D65))
     return np.stack([500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])], axis=1).astype(np.float32)
+
+
+@functools.cache
+def _linear_table() -> np.ndarray:
+    """Linear light of the 256 sRGB levels, float32."""
+    table = _decode(np.arange(256) / 255.0).astype(np.float32)
+    table.flags.writeable = False
+    return table
+
+
+def srgb_to_fy(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 sRGB (or (..., 1): gray levels) -> the colour path's lightness fy = (L + 16) / 116, (...)
+    float32, as kornia's rgb_to_lab gives L (within 1e-6): a lookup of each level's linear light, their
+    luminance, Lab's curve. The Colorizer runs it strip by strip; the browser gets the 256 gray levels' values
+    from its manifest and runs the same steps in JavaScript (static/local/colour.js)."""
+    lin = np.take(_linear_table(), rgb, mode="wrap")
+    w = luminance()[: rgb.shape[-1]]
+    y = lin @ (w / w.sum())
+    return np.where(y > _KNEE, np.cbrt(y), y * np.float32(7.787) + np.float32(16 / 116)).astype(np.float32)
 
 
 def luminance() -> np.ndarray:
@@ -81,3 +111,11 @@ def linear_to_srgb(levels: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     """Linear RGB as 16-bit levels (the colour path's `Compose` output) -> sRGB uint8, same shape (into `out`
     if given): one lookup per value; within 0.03 of a level of the exact curve."""
     return np.take(_srgb_table(), levels, out=out, mode="wrap")  # (no index check: every uint16 is in)
+
+
+@functools.cache
+def gray_fy() -> np.ndarray:
+    """fy of the 256 gray levels (srgb_to_fy's own values): a gray photo's lightness is a lookup."""
+    table = srgb_to_fy(np.arange(256, dtype=np.uint8)[:, None])
+    table.flags.writeable = False
+    return table

@@ -1,9 +1,9 @@
 """The full-resolution colour path, written once in PyTorch and exported to ONNX: every backend runs it.
 
-Three small modules, each a pure function of its inputs (their lookup tables are constant buffers built from
-kornia's conversions, so they agree with `color.rgb_to_lab` / `color.lab_to_rgb`):
+Two small modules, each a pure function of its inputs (their constants are colorspace's, held to kornia's
+conversions by tests, so they agree with `color.rgb_to_lab` / `color.lab_to_rgb`); the photo's lightness fy
+= (L + 16) / 116 comes before them, from `colorspace.srgb_to_fy` (numpy: a table lookup per level):
 
-    Lightness  rgb (H, W, 3) uint8 -> fy = (L + 16) / 116 (H, W) float32            (run per strip of rows)
     Guide      ab (2, h, w) network output in [-1, 1], fy (h, w) at render size,
                gain, radius, eps -> coef (4, h, w): a guided filter's linear model per render pixel
     Compose    fy strip (r, W), coef (4, h, w), top row, full height -> linear RGB strip (r, W, 3) uint16,
@@ -14,10 +14,9 @@ size, where the network's ab and the lightness it saw are both known, then upsam
 the full-resolution lightness, so colour edges follow the photo's own edges instead of bleeding across them.
 Radius 0 is plain bilinear upsampling of ab. Compose works on strips of rows, so memory stays bounded.
 
-The PyTorch backend calls these modules; `onnx_export.export_composer` writes them as lightness.onnx,
-guide.onnx and compose.onnx for onnxruntime. The browser runs guide.onnx (and lightness.onnx for the 256 gray
-levels); its per-pixel steps are static/local/colour.js, the same maths in JavaScript, held to these modules'
-results by the real-browser tests.
+The PyTorch backend calls these modules; `onnx_export.export_composer` writes them as guide.onnx and
+compose.onnx for onnxruntime. The browser runs guide.onnx; its per-pixel steps (lightness and compose) are
+static/local/colour.js, the same maths in JavaScript, held to the server's results by the real-browser tests.
 """
 
 from __future__ import annotations
@@ -28,41 +27,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .colorspace import AB_SCALE, LINEAR_LEVELS, luminance, xyz_to_linear
+from .colorspace import AB_SCALE, LINEAR_LEVELS, xyz_to_linear
 
 
 @functools.cache
 def _constants() -> dict[str, torch.Tensor]:
-    """Luminance weights of linear R, G, B and the (X/Xn, Y, Z/Zn) -> linear RGB matrix: colorspace's, which the
-    browser's colour.js reads from the manifest; a test holds them to kornia's rgb_to_xyz and xyz_to_rgb."""
-    return {"to_y": torch.from_numpy(luminance()), "xyz_to_lin": torch.from_numpy(xyz_to_linear())}
+    """The (X/Xn, Y, Z/Zn) -> linear RGB matrix: colorspace's, which the browser's colour.js reads from the
+    manifest; a test holds it to kornia's xyz_to_rgb."""
+    return {"xyz_to_lin": torch.from_numpy(xyz_to_linear())}
 
 
 _T = 0.2068966  # Lab's f^-1 switches from linear to cubic here (f(0.008856))
-
-
-def _pow(x: torch.Tensor, p: float) -> torch.Tensor:
-    """x ** p for x > 0 as exp(p log x): an order of magnitude faster than Pow in onnxruntime."""
-    return torch.exp(torch.log(x) * p)
-
-
-class Lightness(nn.Module):
-    """rgb (H, W, C) uint8, C = 3 (sRGB) or 1 (gray) -> fy = (L + 16) / 116 (H, W) float32.
-
-    The sRGB decoding, luminance weights and Lab curve are kornia's (`color.rgb_to_lab`); for C = 1 the one
-    channel is the gray level (R = G = B), a third of the work.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("to_y", _constants()["to_y"], persistent=False)
-
-    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        c = rgb.permute(2, 0, 1).to(torch.float32) * (1.0 / 255.0)  # (C, H, W)
-        lin = _piecewise(c, 0.04045, lambda t: _pow((t + 0.055) * (1.0 / 1.055), 2.4), 1.0 / 12.92)
-        w = self.to_y[: c.shape[0]]
-        y = (lin * (w / w.sum())[:, None, None]).sum(dim=0)
-        return _piecewise(y, 0.008856, lambda t: _pow(t, 1.0 / 3.0), 7.787)
 
 
 def _piecewise(x: torch.Tensor, knee: float, curve, slope: float, low: float | None = None) -> torch.Tensor:

@@ -4,7 +4,7 @@ of model folders goes through here (in the manner of diffusers' from_pretrained 
     config.json           the generator's settings (config.GeneratorConfig: its architecture and its colorizing
                           defaults) and the autocolor version that wrote them
     model.safetensors     the PyTorch weights (training, the torch backend, `autocolor export`)
-    generator.onnx        the network for onnxruntime and the browser; lightness.onnx, guide.onnx, compose.onnx:
+    generator.onnx        the network for onnxruntime and the browser; guide.onnx, compose.onnx:
                           the colour path, the same for every model and written for completeness: autocolor
                           always runs its own installed copies (a folder's may come from another version)
     README.md             a model card (`autocolor export` writes one), so the folder can be pushed to a model
@@ -35,7 +35,7 @@ CONFIG_NAME, WEIGHTS_NAME, GENERATOR_ONNX, CARD_NAME = (
     "generator.onnx",
     "README.md",
 )
-COMPOSER_GRAPHS = ("lightness", "guide", "compose")  # each saved as NAME.onnx
+COMPOSER_GRAPHS = ("guide", "compose")  # each saved as NAME.onnx
 VERSION_KEY = "autocolor_version"
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 

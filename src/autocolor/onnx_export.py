@@ -5,7 +5,7 @@
     DIR/generator.onnx    input (B, C, H, W) float32 -> ab (B, 2, H, W) (and `features` for a model with an
                           encoder); B, H, W dynamic (H, W multiples of 2**num_downs); weights stored as
                           float16 when they are exactly float16 values
-    DIR/lightness.onnx, guide.onnx, compose.onnx   composer.py's modules (the same for every model)
+    DIR/guide.onnx, compose.onnx   composer.py's modules (the same for every model)
 
 Exported with torch.onnx (dynamo) at opset 18 and checked against PyTorch on a random input.
 """
@@ -23,7 +23,7 @@ from onnx import numpy_helper
 from torch.export import Dim
 
 from .checkpoint import atomic_write_bytes, load_pretrained
-from .composer import Compose, Guide, Lightness
+from .composer import Compose, Guide
 from .io import publish
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, with_overrides, write_card, write_config
 
@@ -102,16 +102,10 @@ def export_generator(model: torch.nn.Module, path: Path) -> None:
 
 
 def export_composer(directory: Path) -> None:
-    H, W, C = Dim("H", min=1), Dim("W", min=1), Dim("C", min=1, max=3)
+    W = Dim("W", min=1)
     h, w, r = Dim("h", min=1), Dim("w", min=1), Dim("r", min=1)
     s = torch.tensor
     specs = {
-        "lightness": (
-            Lightness(),
-            (torch.zeros(5, 7, 3, dtype=torch.uint8),),
-            ({0: H, 1: W, 2: C},),
-            (("rgb",), ("fy",)),
-        ),
         "guide": (
             Guide(),
             (torch.zeros(2, 6, 8), torch.rand(6, 8), s(1.0), s(2), s(1e-3), torch.zeros(20)),

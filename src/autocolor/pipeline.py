@@ -21,7 +21,16 @@ import numpy as np
 from PIL import Image
 
 from .backends import load_backend
-from .colorspace import AB_SCALE, fy_to_L, fy_to_network, input_channels, linear_to_srgb, rgb_to_ab
+from .colorspace import (
+    AB_SCALE,
+    fy_to_L,
+    fy_to_network,
+    gray_fy,
+    input_channels,
+    linear_to_srgb,
+    rgb_to_ab,
+    srgb_to_fy,
+)
 from .config import check_render_size, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
 from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image, to_pil
@@ -65,7 +74,6 @@ class Colorizer:
         self.takes_hints = self.network_hints or cfg.hint_sigma_s > 0
         self.takes_reference = getattr(backend, "has_features", False)
         self.max_pixels = max_pixels
-        self._gray_lut: np.ndarray | None = None
 
     @classmethod
     def from_pretrained(
@@ -274,7 +282,7 @@ class Colorizer:
         fy, small = self._lightness(image.rgb, (w, h), keep=not gray)
         p = Prepared(fy, small, image.alpha, image.path, hints, reference)
         if gray:
-            p.fy, p.plane, p.lut = None, image.rgb[..., 0], self._gray_lightness()
+            p.fy, p.plane, p.lut = None, image.rgb[..., 0], gray_fy()
         return p
 
     def predict_ab(self, prepared: Sequence[Prepared], vividness: float | None = None) -> list[np.ndarray]:
@@ -347,7 +355,6 @@ class Colorizer:
         strip box-reduced as soon as it is made, so the whole fy need not be kept (a gray photo's levels
         stand in for it)."""
         H, W = rgb.shape[:2]
-        lut = self._gray_lightness()
         known_gray = rgb.strides[-1] == 0  # a gray photo as io.from_pil loads it
         fx, fy_ = (1, 1) if render is None else _reduce_factors((W, H), render)
         keep = keep or (fx, fy_) == (1, 1)  # no reduction: the plain resize needs the whole fy
@@ -359,13 +366,11 @@ class Colorizer:
             r = block[..., 0]
             part = fy[rows] if fy is not None else None
             if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
-                part = np.take(
-                    lut, r, out=part, mode="wrap"
-                )  # the graph's own values for the 256 gray levels
+                part = np.take(gray_fy(), r, out=part, mode="wrap")  # srgb_to_fy's own 256 gray values
             elif part is not None:
-                part[...] = self.backend.lightness(block)
+                part[...] = srgb_to_fy(block)
             else:
-                part = self.backend.lightness(block)
+                part = srgb_to_fy(block)
             if reduced is not None:
                 out = reduced[rows.start // fy_ : -(-rows.stop // fy_)]
                 out[...] = np.asarray(Image.fromarray(part, "F").reduce((fx, fy_)))
@@ -376,12 +381,6 @@ class Colorizer:
         source, box = (fy, (0, 0, W, H)) if reduced is None else (reduced, (0, 0, W / fx, H / fy_))
         small = Image.fromarray(source, "F").resize(render, Image.Resampling.BILINEAR, box=box)
         return fy, np.array(small, dtype=np.float32)
-
-    def _gray_lightness(self) -> np.ndarray:
-        """fy of the 256 gray levels, from the backend's lightness graph (once): gray photos need only a lookup."""
-        if self._gray_lut is None:
-            self._gray_lut = self.backend.lightness(np.arange(256, dtype=np.uint8).reshape(1, 256, 1))[0]
-        return self._gray_lut
 
     def gray(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> the gray the network sees: its Lab lightness with a = b = 0, as sRGB uint8."""

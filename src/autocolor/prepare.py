@@ -18,8 +18,8 @@ from PIL import Image
 from . import scan
 from .batch import BatchReport, Manifest, run_batch
 from .color import gray_uint8
-from .colorspace import linear_to_srgb
-from .composer import Compose, Lightness
+from .colorspace import linear_to_srgb, srgb_to_fy
+from .composer import Compose
 from .io import ImageError, is_image_path, keeps_alpha, load_image, save_image
 from .prepared import strips
 from .scan import Job
@@ -41,10 +41,10 @@ def gray_plane(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     out = np.empty((height, width), np.uint8)
     flat = torch.zeros(4, 1, width)  # ab = 0 everywhere
-    light, compose = Lightness(), Compose()
+    compose = Compose()
     with torch.no_grad():
         for rows in strips(height, width, _STRIP_ROWS_PIXELS):
-            fy = light(torch.from_numpy(np.ascontiguousarray(rgb[rows])))
+            fy = torch.from_numpy(srgb_to_fy(rgb[rows]))
             linear_to_srgb(compose(fy, flat, torch.tensor(0), torch.tensor(1))[..., 1].numpy(), out=out[rows])
     return out
 

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import reference
-from .colorspace import input_channels, luminance, xyz_to_linear
+from .colorspace import gray_fy, input_channels, luminance, xyz_to_linear
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
@@ -76,7 +76,8 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "guide_radius": config.guide_radius,
         "guide_eps": config.guide_eps,
         # the colour constants of the per-pixel steps in JavaScript (colour.js), composer.py's own
-        "luminance": (luminance() / luminance().sum()).tolist(),  # as composer.Lightness weighs them
+        "luminance": (luminance() / luminance().sum()).tolist(),  # as colorspace.srgb_to_fy weighs them
+        "gray_lightness": gray_fy().tolist(),  # a gray pixel's lightness: srgb_to_fy's own values
         "xyz_to_linear": xyz_to_linear().tolist(),
         "max_pixels": DEFAULT_MAX_PIXELS,
         "vividness": temperature_to_vividness(config.temperature) if config.classes else None,

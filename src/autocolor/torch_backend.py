@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_pretrained
-from .composer import Compose, Guide, Lightness
+from .composer import Compose, Guide
 from .models import UNet
 from .precision import autocast
 
@@ -35,7 +35,7 @@ class TorchBackend:
         self.model = (model if model is not None else load_pretrained(directory)).to(self.device).eval()
         self.config = self.model.config
         self.has_features = hasattr(self.model, "match_features")
-        self._lightness, self._guide, self._compose = Lightness(), Guide(), Compose()
+        self._guide, self._compose = Guide(), Compose()
 
     @torch.no_grad()
     def network(self, x: np.ndarray, temperature: float | None = None, features: bool = False):
@@ -46,10 +46,6 @@ class TorchBackend:
         if features:
             return tuple(o.float().cpu().numpy() for o in out)
         return out.float().cpu().numpy()
-
-    @torch.no_grad()
-    def lightness(self, rgb: np.ndarray) -> np.ndarray:
-        return self._lightness(torch.from_numpy(np.require(rgb, requirements="W"))).numpy()
 
     @torch.no_grad()
     def guide(self, ab, fy, gain: float, radius: int, eps: float, row: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
 // The colour path's per-pixel steps on the device, strip by strip of rows: a photo's lightness (as
-// composer.Lightness) and, at the end, lightness + the guide's coefficients -> sRGB (as composer.Compose, then
-// colorspace.linear_to_srgb), written straight into the strip's RGBA pixels. The Python colour path runs the
-// same maths as ONNX graphs; here they are plain JavaScript loops, which the engine compiles to machine code:
-// several times faster than those graphs on WebAssembly, with no copies in between. Real-browser tests hold
-// the device's results to the server's.
+// colorspace.srgb_to_fy) and, at the end, lightness + the guide's coefficients -> sRGB (as composer.Compose,
+// then colorspace.linear_to_srgb), written straight into the strip's RGBA pixels. The Python colour path runs
+// the same maths in numpy and an ONNX graph; here they are plain JavaScript loops, which the engine compiles
+// to machine code: several times faster than the graph on WebAssembly, with no copies in between.
+// Real-browser tests hold the device's results to the server's.
 
 const AB_SCALE = 110; // network output 1 = 110 Lab units (colorspace.AB_SCALE)
 const T = 0.2068966; // Lab's f^-1 switches from linear to cubic here (composer._T)
@@ -29,8 +29,8 @@ const GUESSES = 4096;
 const CBRT = Float64Array.from({ length: GUESSES + 2 }, (_, i) => Math.cbrt((i + 0.5) / GUESSES));
 
 // RGBA pixels (n of them) -> their lightness fy = (L + 16) / 116 into `fy`; `luminance`: the weights of linear
-// R, G, B in Y (the manifest's); `gray`: fy of the 256 gray levels from the lightness graph itself, used for
-// gray pixels (so a gray photo's lightness is the server's, value for value). Returns whether all are opaque.
+// R, G, B in Y (the manifest's); `gray`: fy of the 256 gray levels (the manifest's, srgb_to_fy's own), used
+// for gray pixels (so a gray photo's lightness is the server's, value for value). Returns whether all are opaque.
 export function lightness(rgba, n, luminance, gray, fy) {
   const [wr, wg, wb] = luminance;
   let opaque = true;

@@ -1,7 +1,6 @@
 // Colorizing on this device, in a module worker, with onnxruntime-web and the exported ONNX graphs:
 //   generator  L (1, C, Hp, Wp) [, temperature] -> ab (1, 2, Hp, Wp)       once, at render size
 //   guide      ab (2, h, w), fy (h, w), gain, radius, eps, row (W) -> coef (4, h, W)
-//   lightness  rgb (1, 256, 1) uint8 -> fy: the lightness of the 256 gray levels, once
 // and, strip by strip of rows, the per-pixel steps in JavaScript (colour.js): the strip's lightness fy (r, W),
 // and at the end fy + coef -> the strip's colours.
 // The photo is decoded by the browser and never leaves the device. Memory beyond the decoded photo is a few
@@ -31,15 +30,12 @@ async function createEngine() {
   const url = name => new URL(manifest.graphs[name], modelBase).href;
   const cpu = { executionProviders: ["wasm"] };
   const threads = ort.env.wasm.numThreads;
-  const [generator, lightness, guide] = await Promise.all(
-    ["generator", "lightness", "guide"].map(n => ort.InferenceSession.create(url(n), cpu)),
+  const [generator, guide] = await Promise.all(
+    ["generator", "guide"].map(n => ort.InferenceSession.create(url(n), cpu)),
   );
-  const e = { manifest, generator, lightness, guide };
+  const e = { manifest, generator, guide, grayLightness: Float32Array.from(manifest.gray_lightness) };
   e.backend = `WebAssembly, ${threads} thread${threads > 1 ? "s" : ""}`;
   await warmUp(e);
-  // the lightness of the 256 gray levels, from the graph itself: a gray strip's is then a lookup
-  const levels = Uint8Array.from({ length: 256 }, (_, i) => i);
-  e.grayLightness = (await lightness.run({ rgb: new ort.Tensor("uint8", levels, [1, 256, 1]) })).fy.data;
   preferWebGPU(e, url("generator")); // in the background: the CPU path is ready now
   return e;
 }
@@ -89,7 +85,7 @@ async function preferWebGPU(e, generatorUrl) {
 async function warmUp(e) {
   const m = e.manifest;
   const n = m.multiple;
-  const { fy } = await e.lightness.run({ rgb: new ort.Tensor("uint8", new Uint8Array(n * n * 3), [n, n, 3]) });
+  const fy = new ort.Tensor("float32", new Float32Array(n * n).fill(0.5), [n, n]);
   const L = new ort.Tensor("float32", new Float32Array(m.in_channels * n * n), [1, m.in_channels, n, n]);
   const ab = (await e.generator.run(generatorFeeds(e, L)))[e.generator.outputNames[0]];
   const { coef } = await e.guide.run({
@@ -116,7 +112,7 @@ const scalar = (type, value) =>
   new ort.Tensor(type, type === "int64" ? BigInt64Array.of(BigInt(value)) : Float32Array.of(value), []);
 
 // Rows [top, top + r) of the photo -> their RGBA pixels and lightness fy (r, W) (colour.js; a gray pixel's is
-// the lightness graph's own value for its level, as the Python front end takes it).
+// the manifest's value for its level, colorspace.srgb_to_fy's own, as the Python front end takes it).
 function lightnessRows(e, ctx, top, r, W) {
   const rgba = ctx.getImageData(0, top, W, r).data;
   const fy = new Float32Array(r * W);
