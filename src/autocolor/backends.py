@@ -8,11 +8,12 @@ A backend runs three graphs on numpy arrays:
                                       with `features` (where `has_features`), (ab, the encoder's features
                                       for matching a reference, (B, C', H / 8, W / 8))
     guide(ab, fy, gain, radius, eps, row) -> coef (4, h, W) float32           (see composer.Guide)
-    compose(fy, coef, top, height)    -> (r, W, 3) uint16 linear RGB            (see composer.Compose)
+    compose(fy, coef, top, height)    -> (r, W, 4) uint16 linear RGB + G again  (see composer.Compose)
 
 The network is the trained generator; the other two are the one colour path, written in PyTorch in
-composer.py (the photo's lightness before them is numpy: colorspace.srgb_to_fy). `OnnxBackend` runs their ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend`
-(torch_backend.py) runs the PyTorch modules themselves. This module never imports torch.
+composer.py (the photo's lightness before them is numpy: colorspace.srgb_to_fy). `OnnxBackend` runs their
+ONNX exports with onnxruntime (no PyTorch needed); `TorchBackend` (torch_backend.py) runs the PyTorch modules
+themselves. This module never imports torch.
 """
 
 from __future__ import annotations

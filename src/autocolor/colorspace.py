@@ -82,14 +82,13 @@ def srgb_to_fy(rgb: np.ndarray) -> np.ndarray:
     luminance, Lab's curve. The Colorizer runs it strip by strip; the browser gets the 256 gray levels' values
     from its manifest and runs the same steps in JavaScript (static/local/colour.js)."""
     lin = np.take(_linear_table(), rgb, mode="wrap")
-    w = luminance()[: rgb.shape[-1]]
-    y = lin @ (w / w.sum())
-    return np.where(y > _KNEE, np.cbrt(y), y * np.float32(7.787) + np.float32(16 / 116)).astype(np.float32)
+    return _f(lin[..., 0] if rgb.shape[-1] == 1 else lin @ luminance()).astype(np.float32)
 
 
 def luminance() -> np.ndarray:
-    """The weights of linear R, G, B in Y (kornia's rgb_to_xyz), float32."""
-    return np.asarray(RGB_TO_XYZ[1], dtype=np.float32)
+    """The weights of linear R, G, B in Y (kornia's rgb_to_xyz), float32, scaled to sum to 1."""
+    w = np.asarray(RGB_TO_XYZ[1], dtype=np.float32)
+    return w / w.sum()
 
 
 def xyz_to_linear() -> np.ndarray:

@@ -6,7 +6,7 @@ conversions by tests, so they agree with `color.rgb_to_lab` / `color.lab_to_rgb`
 
     Guide      ab (2, h, w) network output in [-1, 1], fy (h, w) at render size,
                gain, radius, eps -> coef (4, h, w): a guided filter's linear model per render pixel
-    Compose    fy strip (r, W), coef (4, h, w), top row, full height -> linear RGB strip (r, W, 3) uint16,
+    Compose    fy strip (r, W), coef (4, h, w), top row, full height -> linear RGB strip (r, W, 4) uint16,
                which `colorspace.linear_to_srgb` turns into sRGB uint8 (a table lookup)
 
 Guided upsampling is the fast guided filter (He and Sun 2015): the filter's coefficients are fitted at render
@@ -21,21 +21,11 @@ static/local/colour.js, the same maths in JavaScript, held to the server's resul
 
 from __future__ import annotations
 
-import functools
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .colorspace import AB_SCALE, LINEAR_LEVELS, xyz_to_linear
-
-
-@functools.cache
-def _constants() -> dict[str, torch.Tensor]:
-    """The (X/Xn, Y, Z/Zn) -> linear RGB matrix: colorspace's, which the browser's colour.js reads from the
-    manifest; a test holds it to kornia's xyz_to_rgb."""
-    return {"xyz_to_lin": torch.from_numpy(xyz_to_linear())}
-
 
 _T = 0.2068966  # Lab's f^-1 switches from linear to cubic here (f(0.008856))
 
@@ -111,14 +101,13 @@ class Compose(nn.Module):
     (not yet sRGB-encoded) R, G, B in 1/65535ths, in gamut, and G again; `colorspace.linear_to_srgb` encodes
     them with a lookup table, an order of magnitude cheaper than the sRGB curve in onnxruntime. The fourth
     value fills 4-byte pixels: the layout Pillow keeps RGB images in (RGBX), so a result goes to Pillow (and
-    to a JPEG file) without being copied. Out-of-gamut colours are
-    pulled towards the gray of the same luminance, so L is kept exactly. Everything is planar and elementwise:
-    the ops onnxruntime runs fastest.
+    to a JPEG file) without being copied. Out-of-gamut colours are pulled towards the gray of the same
+    luminance, so L is kept exactly. Everything is planar and elementwise: the ops onnxruntime runs fastest.
     """
 
     def __init__(self):
         super().__init__()
-        self.m = _constants()["xyz_to_lin"].tolist()  # rows: linear R, G, B from (X/Xn, Y, Z/Zn)
+        self.m = xyz_to_linear().tolist()  # rows: linear R, G, B from (X/Xn, Y, Z/Zn); colour.js has it too
 
     def forward(
         self, fy: torch.Tensor, coef: torch.Tensor, top: torch.Tensor, height: torch.Tensor

@@ -276,9 +276,8 @@ class Colorizer:
         H, W = image.rgb.shape[:2]
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
-        gray = (
-            image.rgb.strides[-1] == 0
-        )  # a gray photo (io.from_pil): keep its levels, not a float per pixel
+        # a gray photo (io.from_pil: one plane seen three times): keep its levels, not a float per pixel
+        gray = image.rgb.strides[-1] == 0
         fy, small = self._lightness(image.rgb, (w, h), keep=not gray)
         p = Prepared(fy, small, image.alpha, image.path, hints, reference)
         if gray:

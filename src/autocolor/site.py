@@ -8,9 +8,9 @@ beside the page:
                            "guide_radius", "guide_eps", "max_pixels", "vividness" (null for a model
                            without colour classes; the generator then takes no "temperature" input),
                            "reference" (reference.py's settings; null when the generator has no features),
-                           "luminance", "xyz_to_linear" (colour constants of the per-pixel steps, which
-                           run in JavaScript: static/local/colour.js)}
-    model/*.onnx          generator, lightness, guide
+                           "luminance", "gray_lightness", "xyz_to_linear" (colorspace's constants for the
+                           per-pixel steps, which run in JavaScript: static/local/colour.js)}
+    model/*.onnx          generator, guide
 
 `autocolor serve` serves them from the model it runs; `export_site` writes the page, the runtime and the
 model into one folder that any static web server can serve (no Python at run time).
@@ -27,13 +27,10 @@ from . import reference
 from .colorspace import gray_fy, input_channels, luminance, xyz_to_linear
 from .config import temperature_to_vividness
 from .io import DEFAULT_MAX_PIXELS
-from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, bundled_weights, read_config
+from .model_folder import GENERATOR_ONNX, bundled_weights, read_config
 
 # the per-pixel steps run in JavaScript on the device (static/local/colour.js): no compose.onnx there
-GRAPHS = {
-    "generator": GENERATOR_ONNX,
-    **{name: f"{name}.onnx" for name in COMPOSER_GRAPHS if name != "compose"},
-}
+GRAPHS = {"generator": GENERATOR_ONNX, "guide": "guide.onnx"}
 # Threaded WebAssembly needs a cross-origin isolated page; without these headers the page runs on one thread.
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -75,8 +72,8 @@ def browser_model(onnx_dir: str | Path) -> tuple[dict[str, Path], dict]:
         "chroma_gain": config.chroma_gain,
         "guide_radius": config.guide_radius,
         "guide_eps": config.guide_eps,
-        # the colour constants of the per-pixel steps in JavaScript (colour.js), composer.py's own
-        "luminance": (luminance() / luminance().sum()).tolist(),  # as colorspace.srgb_to_fy weighs them
+        # colorspace's constants for the per-pixel steps in JavaScript (colour.js)
+        "luminance": luminance().tolist(),
         "gray_lightness": gray_fy().tolist(),  # a gray pixel's lightness: srgb_to_fy's own values
         "xyz_to_linear": xyz_to_linear().tolist(),
         "max_pixels": DEFAULT_MAX_PIXELS,
