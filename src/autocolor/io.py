@@ -138,7 +138,7 @@ def from_pil(
         im = _to_srgb(im, icc, notes)
     if im.mode in ("L", "LA", "La", "1"):  # gray: one plane seen as three (read-only, no copies)
         plane = np.asarray(im if im.mode == "L" else im.convert("L"))
-        rgb = np.broadcast_to(plane[..., None], (*plane.shape, 3))
+        rgb = np.broadcast_to(plane[..., None], (*plane.shape, 3))  # see shared_plane
     else:
         rgb = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))  # read-only: nothing writes to it
     return LoadedImage(rgb, alpha, str(path) if path is not None else None, notes)
@@ -353,6 +353,11 @@ def atomic_open(path: str | os.PathLike, fsync: bool = False, stable: bool = Fal
 def keeps_alpha(path: str | os.PathLike) -> bool:
     """Whether `save_image` keeps an alpha channel in this file's format."""
     return SAVE_FORMATS.get(Path(path).suffix.lower()) in _ALPHA_FORMATS
+
+
+def shared_plane(rgb: np.ndarray) -> np.ndarray | None:
+    """The (H, W) plane behind a gray photo as `from_pil` loads it (one plane seen three times), else None."""
+    return rgb[..., 0] if rgb.ndim == 3 and rgb.strides[-1] == 0 else None
 
 
 def to_pil(rgb: np.ndarray) -> Image.Image:

@@ -29,13 +29,12 @@ from .colorspace import (
     input_channels,
     linear_to_srgb,
     rgb_to_ab,
-    srgb_to_fy,
 )
 from .config import check_render_size, temperature_to_vividness, vividness_to_temperature
 from .hints import Hint, HintLike, check_hints, hint_raster
-from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image, to_pil
+from .io import DEFAULT_MAX_PIXELS, LoadedImage, from_array, from_pil, load_image, shared_plane, to_pil
 from .model_folder import bundled_weights
-from .prepared import Prepared, run_strips
+from .prepared import Prepared, lightness, run_strips
 from .propagate import propagate_hints
 from .reference import Reference, cells, match, take_colours
 
@@ -276,12 +275,11 @@ class Colorizer:
         H, W = image.rgb.shape[:2]
         scale = size / max(H, W)
         h, w = max(1, round(H * scale)), max(1, round(W * scale))
-        # a gray photo (io.from_pil: one plane seen three times): keep its levels, not a float per pixel
-        gray = image.rgb.strides[-1] == 0
-        fy, small = self._lightness(image.rgb, (w, h), keep=not gray)
+        plane = shared_plane(image.rgb)  # a gray photo: keep its levels, not a float per pixel
+        fy, small = lightness(image.rgb, (w, h), keep=plane is None)
         p = Prepared(fy, small, image.alpha, image.path, hints, reference)
-        if gray:
-            p.fy, p.plane, p.lut = None, image.rgb[..., 0], gray_fy()
+        if plane is not None:
+            p.fy, p.plane, p.lut = None, plane, gray_fy()
         return p
 
     def predict_ab(self, prepared: Sequence[Prepared], vividness: float | None = None) -> list[np.ndarray]:
@@ -344,42 +342,7 @@ class Colorizer:
     def lightness(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 sRGB -> fy = (L + 16) / 116 (H, W) float32, strip by strip (gray strips read one
         channel)."""
-        return self._lightness(rgb)[0]
-
-    def _lightness(
-        self, rgb: np.ndarray, render: tuple[int, int] | None = None, keep: bool = True
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """fy of a photo (None unless `keep`) and, for a `render` size (w, h), fy resized to it exactly as
-        Pillow's resize(BILINEAR, reducing_gap=2) resizes the whole fy: strip by strip on every core, each
-        strip box-reduced as soon as it is made, so the whole fy need not be kept (a gray photo's levels
-        stand in for it)."""
-        H, W = rgb.shape[:2]
-        known_gray = rgb.strides[-1] == 0  # a gray photo as io.from_pil loads it
-        fx, fy_ = (1, 1) if render is None else _reduce_factors((W, H), render)
-        keep = keep or (fx, fy_) == (1, 1)  # no reduction: the plain resize needs the whole fy
-        fy = np.empty((H, W), dtype=np.float32) if keep else None
-        reduced = np.empty((-(-H // fy_), -(-W // fx)), np.float32) if (fx, fy_) != (1, 1) else None
-
-        def strip(rows: slice) -> None:
-            block = rgb[rows]
-            r = block[..., 0]
-            part = fy[rows] if fy is not None else None
-            if known_gray or (np.array_equal(r, block[..., 1]) and np.array_equal(r, block[..., 2])):
-                part = np.take(gray_fy(), r, out=part, mode="wrap")  # srgb_to_fy's own 256 gray values
-            elif part is not None:
-                part[...] = srgb_to_fy(block)
-            else:
-                part = srgb_to_fy(block)
-            if reduced is not None:
-                out = reduced[rows.start // fy_ : -(-rows.stop // fy_)]
-                out[...] = np.asarray(Image.fromarray(part, "F").reduce((fx, fy_)))
-
-        run_strips(strip, H, W, multiple=fy_)
-        if render is None:
-            return fy, None
-        source, box = (fy, (0, 0, W, H)) if reduced is None else (reduced, (0, 0, W / fx, H / fy_))
-        small = Image.fromarray(source, "F").resize(render, Image.Resampling.BILINEAR, box=box)
-        return fy, np.array(small, dtype=np.float32)
+        return lightness(rgb)[0]
 
     def gray(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> the gray the network sees: its Lab lightness with a = b = 0, as sRGB uint8."""
@@ -410,8 +373,3 @@ class Colorizer:
         if image.alpha is not None:
             out.putalpha(Image.fromarray(image.alpha, "L"))
         return out.convert("RGB") if out.mode == "RGBX" else out
-
-
-def _reduce_factors(size: tuple[int, int], render: tuple[int, int]) -> tuple[int, int]:
-    """The box reduction Pillow's resize(reducing_gap=2) makes before resampling `size` to `render`."""
-    return tuple(max(1, int(s / r / 2.0)) for s, r in zip(size, render, strict=True))
