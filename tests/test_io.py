@@ -218,7 +218,7 @@ def test_permission_denied_is_reported_as_such():
 def test_permissions_without_touching_the_umask(tmp_path, monkeypatch):
     import os
 
-    from autocolor.io import _umask
+    from autocolor.atomic import _umask
 
     expected = 0o666 & ~_umask()
 
@@ -234,7 +234,7 @@ def test_stale_temporary_file_is_reused_and_concurrent_writers_refused(tmp_path)
     import fcntl
     import os
 
-    from autocolor.io import atomic_open, part_path
+    from autocolor.atomic import atomic_open, part_path
 
     target = tmp_path / "out.png"
     part_path(target).write_bytes(b"left by a killed run")

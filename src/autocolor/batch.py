@@ -41,11 +41,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-try:
-    import fcntl
-except ImportError:  # no advisory locks on this platform
-    fcntl = None
-
+from .atomic import try_lock
 from .io import ImageError
 from .scan import Job, Problem
 
@@ -103,15 +99,12 @@ class Manifest:
             self._file = open(self.path, "a+", encoding="utf-8")
         except OSError as e:
             raise ValueError(f"{self.path}: cannot write the manifest there ({e.strerror or e})") from None
-        try:
-            if fcntl is not None:
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until close()
-        except BlockingIOError:
+        if not try_lock(self._file.fileno()):  # held until close()
             self._file.close()
             raise ValueError(
                 f"{self.path.parent}: another autocolor run is writing to this output folder (its manifest is "
                 "locked); wait for it to finish, or give this run another --output or --shard"
-            ) from None
+            )
         if self._file.tell() > 0:
             self._file.seek(self._file.tell() - 1)
             if self._file.read(1) != "\n":

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
-from .io import atomic_open, publish
+from .atomic import atomic_open, publish
 from .model_folder import WEIGHTS_NAME, read_config, resolve, with_overrides, write_card, write_config
 from .models import UNet, build_generator
 

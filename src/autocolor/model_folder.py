@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .atomic import atomic_open
 from .config import COLORIZING_DEFAULTS, GeneratorConfig
-from .io import atomic_open
 
 CONFIG_NAME, WEIGHTS_NAME, GENERATOR_ONNX, CARD_NAME = (
     "config.json",

@@ -22,9 +22,9 @@ import torch
 from onnx import numpy_helper
 from torch.export import Dim
 
+from .atomic import publish
 from .checkpoint import atomic_write_bytes, load_pretrained
 from .composer import Compose, Guide
-from .io import publish
 from .model_folder import COMPOSER_GRAPHS, GENERATOR_ONNX, with_overrides, write_card, write_config
 
 OPSET = 18

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_open, load_image
+from .atomic import atomic_open
+from .io import load_image
 from .metrics import colorfulness, psnr
 from .pipeline import Colorizer
 from .reference import enough

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_open
 from .checkpoint import latest_checkpoint
 from .config import COLORIZING_DEFAULTS, Config
-from .io import atomic_open
 
 log = logging.getLogger("autocolor.runfolder")
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import av
 from tqdm import tqdm
 
+from ..atomic import atomic_open
 from ..batch import Interrupted
 from ..hints import HintLike
-from ..io import atomic_open
 from ..reference import Reference
 from .frames import colorize_frames
 from .media import VideoError, VideoReader, VideoWriter, output_format
